@@ -1,0 +1,87 @@
+"""Settings: the only place that reads environment variables.
+
+Secrets are `SecretStr` so they never show up in a repr, a log line or a dump.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from platformdirs import user_data_dir
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+ProviderName = Literal["ollama", "openai"]
+KeyStore = Literal["auto", "keyring", "memory"]
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Start-up configuration. Runtime changes made through `/settings` live in the
+    database (non-secret values) and the key store (the OpenAI key)."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True)
+
+    host: str = Field("127.0.0.1", validation_alias="HOST")
+    port: int = Field(8000, validation_alias="PORT", ge=0, le=65535)
+
+    openai_api_key: SecretStr | None = Field(None, validation_alias="OPENAI_API_KEY")
+    openai_api_key_file: Path | None = Field(None, validation_alias="OPENAI_API_KEY_FILE")
+    openai_base_url: str = Field("https://api.openai.com/v1", validation_alias="OPENAI_BASE_URL")
+    ollama_base_url: str = Field("http://127.0.0.1:11434", validation_alias="OLLAMA_BASE_URL")
+
+    data_dir: Path = Field(
+        default_factory=lambda: Path(user_data_dir("ai-connector", appauthor=False)),
+        validation_alias="CONNECTOR_DATA_DIR",
+    )
+    database_url: str | None = Field(None, validation_alias="DATABASE_URL")
+
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias="CONNECTOR_ALLOWED_HOSTS"
+    )
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias="CONNECTOR_ALLOWED_ORIGINS"
+    )
+    api_token: SecretStr | None = Field(None, validation_alias="CONNECTOR_API_TOKEN")
+
+    connect_timeout: float = Field(5.0, validation_alias="CONNECTOR_CONNECT_TIMEOUT", gt=0)
+    # Long on purpose: a model's first load plus a long generation can take minutes.
+    read_timeout: float = Field(600.0, validation_alias="CONNECTOR_READ_TIMEOUT", gt=0)
+    models_timeout: float = Field(3.0, validation_alias="CONNECTOR_MODELS_TIMEOUT", gt=0)
+
+    default_provider: ProviderName = Field("ollama", validation_alias="CONNECTOR_DEFAULT_PROVIDER")
+    default_model: str = Field("gpt-oss:20b", validation_alias="CONNECTOR_DEFAULT_MODEL")
+    reference_model: str = Field("gpt-4o-mini", validation_alias="CONNECTOR_REFERENCE_MODEL")
+
+    max_body_bytes: int = Field(4 * 1024 * 1024, validation_alias="CONNECTOR_MAX_BODY_BYTES", gt=0)
+    key_store: KeyStore = Field("auto", validation_alias="CONNECTOR_KEY_STORE")
+    log_level: str = Field("info", validation_alias="CONNECTOR_LOG_LEVEL")
+
+    @field_validator("allowed_hosts", "allowed_origins", mode="before")
+    @classmethod
+    def _csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("openai_api_key", "api_token", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'connector.db'}"
+
+    @property
+    def is_loopback_bind(self) -> bool:
+        return self.host in LOOPBACK_HOSTS
