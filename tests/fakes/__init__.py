@@ -1,0 +1,1 @@
+"""Fake upstream servers (Ollama and OpenAI) that speak real HTTP on 127.0.0.1."""

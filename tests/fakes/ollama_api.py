@@ -1,0 +1,272 @@
+"""The fake Ollama native API (/api/*), answering with the recorded bodies."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from tests.fakes.recorded import load_json, load_ndjson
+from tests.fakes.schema_values import invalid_value, valid_value
+from tests.fakes.streaming import PacedStream, Piece, Stall
+
+if TYPE_CHECKING:
+    from tests.fakes.upstream import FakeUpstream
+
+NDJSON = "application/x-ndjson"
+COLOR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"colors": {"type": "array", "items": {"type": "string"}}},
+    "required": ["colors"],
+}
+_FINAL_COUNTERS = (
+    "total_duration",
+    "load_duration",
+    "prompt_eval_count",
+    "prompt_eval_duration",
+    "eval_count",
+    "eval_duration",
+)
+
+
+def error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+def _error_for(scenario: str, model: str) -> Response | None:
+    if scenario == "not_found":
+        return error(
+            404,
+            load_json("ollama/error_model_not_found.json")["error"].replace("gpt-oss:20b", model),
+        )
+    if scenario == "think_unsupported":
+        return error(400, f'"{model}" does not support thinking')
+    if scenario == "rate_limited":
+        return error(429, "too many requests, please retry later", {"Retry-After": "7"})
+    if scenario == "server_error":
+        return error(500, "llama runner process has terminated: exit status 2")
+    if scenario == "unauthorized":
+        return error(401, "unauthorized")
+    return None
+
+
+def _line(model: str, message: dict[str, Any], done: bool = False) -> dict[str, Any]:
+    return {
+        "model": model,
+        "created_at": "2025-10-17T23:14:06.801523Z",
+        "message": {"role": "assistant", **message},
+        "done": done,
+    }
+
+
+def _final(model: str, counters_from: dict[str, Any], reason: str = "stop") -> dict[str, Any]:
+    line = _line(model, {"content": ""}, done=True)
+    line["done_reason"] = reason
+    line.update({k: counters_from[k] for k in _FINAL_COUNTERS if k in counters_from})
+    return line
+
+
+def _pieces(text: str, size: int = 8) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
+
+
+def _structured_content(scenario: str, body: dict[str, Any]) -> str:
+    fmt = body.get("format")
+    schema = fmt if isinstance(fmt, dict) else None
+    if scenario == "structured_invalid":
+        return json.dumps(invalid_value(schema or COLOR_SCHEMA)[0])
+    if schema is None and fmt == "json":
+        return json.dumps({"answer": "The sky is blue."})
+    return json.dumps(valid_value(schema or COLOR_SCHEMA))
+
+
+def _tool_message(body: dict[str, Any]) -> dict[str, Any]:
+    tools = body.get("tools") or [{}]
+    function = tools[0].get("function") or {}
+    params = function.get("parameters") or {
+        "type": "object",
+        "properties": {"city": {"type": "string"}},
+    }
+    call = {
+        "id": "call_fake0001",
+        "function": {
+            "index": 0,
+            "name": function.get("name", "get_weather"),
+            "arguments": valid_value(params),
+        },
+    }
+    return {"content": "", "tool_calls": [call]}
+
+
+def chat_lines(scenario: str, model: str, body: dict[str, Any], slow_chunks: int) -> list[Any]:
+    """The NDJSON objects /api/chat streams for a scenario (model echoed)."""
+    if scenario == "thinking":
+        lines = load_ndjson("ollama/chat_stream_thinking.ndjson")
+    elif scenario == "midstream_error":
+        lines = load_ndjson("ollama/chat_stream_midstream_error.ndjson")
+    elif scenario in ("structured", "structured_invalid"):
+        recorded = load_json("ollama/chat_format_schema_response.json")
+        thinking = recorded["message"]["thinking"].split(" ")
+        lines = [
+            _line(model, {"content": "", "thinking": w if i == 0 else " " + w})
+            for i, w in enumerate(thinking[:6])
+        ]
+        lines += [
+            _line(model, {"content": p}) for p in _pieces(_structured_content(scenario, body))
+        ]
+        lines.append(_final(model, recorded))
+    elif scenario == "tools":
+        lines = [
+            _line(model, _tool_message(body)),
+            _final(model, load_json("ollama/chat_nonstream.json")),
+        ]
+    elif scenario == "slow":
+        lines = [_line(model, {"content": f" tick{i}"}) for i in range(slow_chunks)]
+        lines.append(_final(model, load_json("ollama/chat_nonstream.json")))
+    else:
+        lines = load_ndjson("ollama/chat_stream.ndjson")
+    for line in lines:
+        if "model" in line:
+            line["model"] = model
+    return lines
+
+
+def join_lines(lines: list[dict[str, Any]]) -> dict[str, Any]:
+    """What Ollama answers with `"stream": false`: the stream's pieces joined."""
+    final = dict(lines[-1])
+    content = "".join(line["message"].get("content", "") for line in lines if "message" in line)
+    thinking = "".join(line["message"].get("thinking", "") for line in lines if "message" in line)
+    calls = [
+        c for line in lines if "message" in line for c in line["message"].get("tool_calls", [])
+    ]
+    message: dict[str, Any] = {"role": "assistant", "content": content}
+    if thinking:
+        message["thinking"] = thinking
+    if calls:
+        message["tool_calls"] = calls
+    final["message"] = message
+    return final
+
+
+def routes(up: FakeUpstream) -> list[Route]:
+    async def chat(request: Request) -> Response:
+        body = await up.record(request)
+        if not isinstance(body, dict):
+            return error(400, "invalid request body")
+        model = str(body.get("model") or "")
+        if not model:
+            return error(400, "model is required")
+        stream = body.get("stream", True) is not False
+        scenario = up.pick("ollama", model, body)
+        failure = _error_for(scenario, model)
+        if failure is not None:
+            return failure
+        if scenario == "stall" or (scenario == "slow" and not stream):
+            return Stall(up.stall_seconds, up.note_cancelled)
+        if not stream:
+            if scenario == "midstream_error":
+                return error(500, "an error was encountered while running the model")
+            if scenario == "default":
+                return JSONResponse(_echo(load_json("ollama/chat_nonstream.json"), model))
+            if scenario == "thinking":
+                return JSONResponse(_echo(load_json("ollama/chat_nonstream_thinking.json"), model))
+            return JSONResponse(join_lines(chat_lines(scenario, model, body, up.slow_chunks)))
+        lines = chat_lines(scenario, model, body, up.slow_chunks)
+        delay = max(up.chunk_delay, up.slow_delay) if scenario == "slow" else up.chunk_delay
+        pieces: list[Piece] = [
+            (0.0 if i == 0 else delay, (json.dumps(line) + "\n").encode())
+            for i, line in enumerate(lines)
+        ]
+        if scenario == "stall_midstream":
+            pieces = [*pieces[:2], (up.stall_seconds, pieces[2][1])]
+        return PacedStream(pieces, media_type=NDJSON, on_cancel=up.note_cancelled)
+
+    async def pull(request: Request) -> Response:
+        body = await up.record(request)
+        if not isinstance(body, dict):
+            return error(400, "invalid request body")
+        name = str(body.get("model") or body.get("name") or "")
+        scenario = up.pick("ollama", name, body)
+        if scenario in ("rate_limited", "server_error", "unauthorized"):
+            failure = _error_for(scenario, name)
+            assert failure is not None
+            return failure
+        lines: list[dict[str, Any]] = [{"status": "pulling manifest"}]
+        if scenario == "not_found":
+            lines.append({"error": "pull model manifest: file does not exist"})
+        else:
+            steps = up.slow_chunks if scenario == "slow" else 4
+            layers = (("sha256:aa4295ac10c3", 13780173724), ("sha256:fa6710a93d78", 7240))
+            for digest, total in layers:
+                lines += [
+                    {
+                        "status": f"pulling {digest[7:19]}",
+                        "digest": digest,
+                        "total": total,
+                        "completed": total * k // steps,
+                    }
+                    for k in range(steps + 1)
+                ]
+            lines += [
+                {"status": "verifying sha256 digest"},
+                {"status": "writing manifest"},
+                {"status": "success"},
+            ]
+        if body.get("stream", True) is False:
+            last = lines[-1]
+            return error(500, last["error"]) if "error" in last else JSONResponse(last)
+        delay = max(up.chunk_delay, up.slow_delay) if scenario == "slow" else up.chunk_delay
+        pieces = [
+            (0.0 if i == 0 else delay, (json.dumps(line) + "\n").encode())
+            for i, line in enumerate(lines)
+        ]
+        return PacedStream(pieces, media_type=NDJSON, on_cancel=up.note_cancelled)
+
+    async def tags(request: Request) -> Response:
+        await up.record(request)
+        scenario = up.scenario
+        if scenario == "stall":
+            return Stall(up.stall_seconds, up.note_cancelled)
+        if scenario in ("server_error", "unauthorized"):
+            failure = _error_for(scenario, "")
+            assert failure is not None
+            return failure
+        return JSONResponse(
+            load_json("ollama/tags_empty.json" if scenario == "no_models" else "ollama/tags.json")
+        )
+
+    async def version(request: Request) -> Response:
+        await up.record(request)
+        if up.scenario == "stall":
+            return Stall(up.stall_seconds, up.note_cancelled)
+        return JSONResponse(load_json("ollama/version.json"))
+
+    async def ps(request: Request) -> Response:
+        await up.record(request)
+        return JSONResponse(load_json("ollama/ps.json"))
+
+    async def show(request: Request) -> Response:
+        body = await up.record(request)
+        name = str((body or {}).get("model") or (body or {}).get("name") or "")
+        if up.pick("ollama", name, body or {}) == "not_found":
+            failure = _error_for("not_found", name)
+            assert failure is not None
+            return failure
+        return JSONResponse(load_json("ollama/show.json"))
+
+    return [
+        Route("/api/chat", chat, methods=["POST"]),
+        Route("/api/pull", pull, methods=["POST"]),
+        Route("/api/tags", tags, methods=["GET"]),
+        Route("/api/version", version, methods=["GET"]),
+        Route("/api/ps", ps, methods=["GET"]),
+        Route("/api/show", show, methods=["POST"]),
+    ]
+
+
+def _echo(body: dict[str, Any], model: str) -> dict[str, Any]:
+    body["model"] = model
+    return body
