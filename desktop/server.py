@@ -1,0 +1,120 @@
+"""The connector's uvicorn server in a background thread.
+
+The GUI toolkit owns the main thread (Cocoa and Qt insist), so the server runs beside
+it with its own event loop. Stopping is bounded: uvicorn asks open connections
+(SSE streams, WebSockets) to finish, waits at most `grace` seconds, then cancels them;
+if even that hangs, `force_exit` cuts the wait short.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+import uvicorn
+
+from desktop.ports import socket_port
+
+log = logging.getLogger(__name__)
+
+DEFAULT_GRACE_SECONDS = 3
+
+
+class ServerStartError(RuntimeError):
+    """The server thread ended, or /healthz did not answer, before the deadline."""
+
+
+class EmbeddedServer:
+    def __init__(
+        self,
+        app: Any,
+        sock: socket.socket,
+        *,
+        grace: int = DEFAULT_GRACE_SECONDS,
+        log_level: str = "info",
+    ) -> None:
+        self.sock = sock
+        self.host = str(sock.getsockname()[0])
+        self.port = socket_port(sock)
+        self.grace = grace
+        config = uvicorn.Config(
+            app,
+            host=self.host,
+            port=self.port,
+            # Logging is configured once by the launcher (rotating file); uvicorn's own
+            # dictConfig would replace it and write to a console a GUI app lacks.
+            log_config=None,
+            log_level=log_level,
+            timeout_graceful_shutdown=grace,
+            lifespan="on",
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._run, name="connector-server", daemon=True)
+        self._error: BaseException | None = None
+
+    @property
+    def base_url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    def _run(self) -> None:
+        try:
+            self._server.run(sockets=[self.sock])
+        except BaseException as exc:  # the thread must not die silently
+            self._error = exc
+            log.exception("server thread crashed")
+
+    def start(self, timeout: float = 30.0) -> None:
+        """Start serving and return once /healthz answers 200."""
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise ServerStartError(f"the server stopped during start-up: {self._error!r}")
+            if time.monotonic() > deadline:
+                raise ServerStartError(f"the server did not start within {timeout:.0f} s")
+            time.sleep(0.01)
+        wait_healthy(self.base_url, max(0.5, deadline - time.monotonic()))
+
+    def is_running(self) -> bool:
+        return self._thread.is_alive()
+
+    def stop(self, timeout: float | None = None) -> bool:
+        """Ask the server to exit and wait for it; True when the thread ended."""
+        if not self._thread.is_alive():
+            return True
+        limit = self.grace + 2.0 if timeout is None else timeout
+        self._server.should_exit = True
+        self._thread.join(limit)
+        if self._thread.is_alive():
+            log.warning("server still running %.1f s after the stop request; forcing", limit)
+            self._server.force_exit = True
+            self._thread.join(2.0)
+        stopped = not self._thread.is_alive()
+        if stopped:
+            self.sock.close()
+        return stopped
+
+
+def wait_healthy(base_url: str, timeout: float) -> dict[str, Any]:
+    """Poll GET /healthz until it answers 200 (bounded by `timeout`)."""
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base_url}/healthz", timeout=2.0) as resp:
+                if resp.status == 200:
+                    body: dict[str, Any] = json.loads(resp.read() or b"{}")
+                    return body
+        except (OSError, urllib.error.URLError, ValueError) as exc:
+            last = exc
+        time.sleep(0.05)
+    raise ServerStartError(f"{base_url}/healthz did not answer within {timeout:.0f} s: {last!r}")
