@@ -1,0 +1,89 @@
+// Provider + model choice fed by GET /models; an unavailable provider is still
+// listed, with its reason and what to do about it.
+import type { ModelsResponse, ProviderInfo } from '../api/rest'
+import { Link } from '../lib/router'
+
+interface Props {
+  models: ModelsResponse | null
+  provider: string
+  model: string
+  onChange: (provider: string, model: string) => void
+  disabled?: boolean
+}
+
+const LABELS: Record<string, string> = { ollama: 'Ollama', openai: 'OpenAI' }
+export const providerLabel = (name: string) => LABELS[name] ?? name
+
+export function ModelPicker({ models, provider, model, onChange, disabled }: Props) {
+  const providers = models?.providers ?? []
+  const current = providers.find((p) => p.name === provider)
+  const listId = `models-${provider}`
+  return (
+    <div className="model-picker">
+      <label className="sr-only" htmlFor="provider-select">
+        Provider
+      </label>
+      <select
+        id="provider-select"
+        value={provider}
+        disabled={disabled}
+        onChange={(e) => {
+          const next = providers.find((p) => p.name === e.target.value)
+          onChange(e.target.value, next?.models[0]?.id ?? '')
+        }}
+      >
+        {providers.length === 0 ? <option value={provider}>{providerLabel(provider)}</option> : null}
+        {providers.map((p) => (
+          <option key={p.name} value={p.name}>
+            {providerLabel(p.name)}
+            {p.available ? '' : ' (unavailable)'}
+          </option>
+        ))}
+      </select>
+      <label className="sr-only" htmlFor="model-input">
+        Model
+      </label>
+      <input
+        id="model-input"
+        list={listId}
+        value={model}
+        disabled={disabled}
+        placeholder={provider === 'ollama' ? 'e.g. gpt-oss:20b' : 'e.g. gpt-4o-mini'}
+        onChange={(e) => onChange(provider, e.target.value.trim())}
+        spellCheck={false}
+        autoComplete="off"
+      />
+      <datalist id={listId}>
+        {current?.models.map((m) => (
+          <option key={m.id} value={m.id} />
+        ))}
+      </datalist>
+    </div>
+  )
+}
+
+/** What a person can do about an unavailable provider. */
+export function ProviderProblem({ p }: { p: ProviderInfo }) {
+  const fix =
+    p.name === 'openai' ? (
+      <>
+        Add your OpenAI API key in <Link to="/app/settings">Settings</Link>.
+      </>
+    ) : p.name === 'ollama' ? (
+      <>
+        Start Ollama (<code>ollama serve</code>) or point <Link to="/app/settings">Settings</Link> at the right URL
+        (now <code>{p.base_url}</code>).
+      </>
+    ) : (
+      <>
+        Check <Link to="/app/settings">Settings</Link>.
+      </>
+    )
+  return (
+    <div className="notice notice-warn" role="status">
+      <strong>{providerLabel(p.name)} is unavailable.</strong>
+      <div>{p.reason ?? 'No reason given.'}</div>
+      <div className="muted">{fix}</div>
+    </div>
+  )
+}

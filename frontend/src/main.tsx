@@ -1,0 +1,14 @@
+import { StrictMode } from 'react'
+import { createRoot } from 'react-dom/client'
+import { captureTokenFromFragment } from './api/auth'
+import { App } from './App'
+import './styles.css'
+
+// Before anything talks to the server: take the token out of the URL fragment.
+captureTokenFromFragment()
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+)

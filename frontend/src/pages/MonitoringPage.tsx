@@ -1,0 +1,204 @@
+// Monitoring: totals, charts, per-model table and the request log, live from
+// WS /ws/monitoring (a snapshot, then a record per finished request).
+import { useEffect, useReducer, useState } from 'react'
+import { api } from '../api/client'
+import { errorMessage } from '../api/errors'
+import type { MonitorMessage } from '../api/types'
+import { fmtInt, fmtMs, fmtRate, fmtTime, fmtUsd } from '../lib/format'
+import { getSocket, useSocketStatus } from '../lib/sockets'
+import { Empty, Notice, OfflineBanner, Spinner } from '../lib/ui'
+import { BarChart } from './BarChart'
+import { initialMonitor, monitorReducer } from './monitor'
+
+// The charts show the newest buckets only, so bars stay readable.
+const MAX_BARS = 48
+
+function bucketLabel(iso: string, bucket: string): string {
+  const d = new Date(iso)
+  if (Number.isNaN(d.getTime())) return iso
+  if (bucket === 'day') return d.toLocaleDateString([], { month: 'short', day: 'numeric' })
+  return d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
+}
+
+function Stat({ label, value, sub, testid }: { label: string; value: string; sub?: string; testid?: string }) {
+  return (
+    <div className="stat" data-testid={testid}>
+      <div className="stat-label">{label}</div>
+      <div className="stat-value">{value}</div>
+      {sub ? <div className="stat-sub muted">{sub}</div> : null}
+    </div>
+  )
+}
+
+export function MonitoringPage() {
+  const socket = getSocket('/ws/monitoring')
+  const status = useSocketStatus(socket)
+  const [state, dispatch] = useReducer(monitorReducer, initialMonitor)
+  const [bucket, setBucket] = useState<'minute' | 'hour' | 'day'>('minute')
+  const [error, setError] = useState<string | null>(null)
+
+  useEffect(() => socket.onMessage((data) => dispatch(data as MonitorMessage)), [socket])
+
+  // Per-model rows and the series come from GET /usage for the chosen bucket;
+  // refetched (debounced) after each live record.
+  useEffect(() => {
+    let stale = false
+    const t = setTimeout(
+      () =>
+        api
+          .usage(bucket)
+          .then((usage) => {
+            if (!stale) {
+              dispatch({ type: 'usage', usage })
+              setError(null)
+            }
+          })
+          .catch((err) => !stale && setError(errorMessage(err))),
+      state.version === 0 ? 0 : 300,
+    )
+    return () => {
+      stale = true
+      clearTimeout(t)
+    }
+  }, [bucket, state.version])
+
+  const u = state.usage
+  const t = u?.totals
+  return (
+    <div className="page">
+      <OfflineBanner socket={socket} what="monitoring" />
+      <div className="page-head">
+        <h1>Monitoring</h1>
+        <div className="row">
+          <span className={`live-dot ${status.state}`} aria-hidden="true" />
+          <span className="muted small" data-testid="live-state">
+            {status.state === 'open' ? 'Live' : status.state === 'connecting' ? 'Connecting…' : 'Offline'}
+          </span>
+          <label className="sr-only" htmlFor="bucket">
+            Bucket
+          </label>
+          <select id="bucket" value={bucket} onChange={(e) => setBucket(e.target.value as typeof bucket)}>
+            <option value="minute">Per minute</option>
+            <option value="hour">Per hour</option>
+            <option value="day">Per day</option>
+          </select>
+        </div>
+      </div>
+      {error ? <Notice kind="error" title="Could not load usage.">{error}</Notice> : null}
+      {!u || !t ? (
+        error ? null : <Spinner label="Loading usage…" />
+      ) : (
+        <>
+          <div className="stats">
+            <Stat testid="stat-requests" label="Requests" value={fmtInt(t.requests)} sub={`${fmtInt(t.ok)} ok · ${fmtInt(t.cancelled)} cancelled`} />
+            <Stat testid="stat-tokens" label="Tokens" value={fmtInt(t.total_tokens)} sub={`${fmtInt(t.prompt_tokens)} in · ${fmtInt(t.completion_tokens)} out`} />
+            <Stat testid="stat-cost" label="Cost" value={fmtUsd(t.cost_usd)} />
+            <Stat testid="stat-saved" label="Saved vs cloud" value={fmtUsd(t.saved_usd)} sub="local runs priced at the reference model" />
+            <Stat testid="stat-errors" label="Errors" value={fmtInt(t.errors)} />
+            <Stat testid="stat-inflight" label="In flight" value={fmtInt(state.inFlight)} />
+          </div>
+          <div className="charts">
+            <BarChart
+              title="Tokens"
+              points={u.series.slice(-MAX_BARS).map((p) => ({ label: bucketLabel(p.bucket_start, u.bucket), value: p.total_tokens }))}
+              format={fmtInt}
+            />
+            <BarChart
+              title="Cost (USD)"
+              points={u.series.slice(-MAX_BARS).map((p) => ({ label: bucketLabel(p.bucket_start, u.bucket), value: p.cost_usd }))}
+              format={fmtUsd}
+              color="var(--accent-2)"
+            />
+          </div>
+          <section className="card">
+            <h2>By model</h2>
+            {u.by_model.length === 0 ? (
+              <Empty title="No requests yet">Send a chat message and it shows up here.</Empty>
+            ) : (
+              <div className="table-wrap">
+                <table>
+                  <thead>
+                    <tr>
+                      <th>Model</th>
+                      <th className="num">Requests</th>
+                      <th className="num">Tokens</th>
+                      <th className="num">Avg latency</th>
+                      <th className="num">Avg TTFT</th>
+                      <th className="num">Tokens/s</th>
+                      <th className="num">Cost</th>
+                      <th className="num">Saved</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {u.by_model.map((m) => (
+                      <tr key={`${m.provider}/${m.model}`}>
+                        <td>
+                          <span className="muted">{m.provider}/</span>
+                          {m.model}
+                        </td>
+                        <td className="num">
+                          {fmtInt(m.requests)}
+                          {m.errors ? <span className="error-text"> ({m.errors} err)</span> : null}
+                        </td>
+                        <td className="num">{fmtInt(m.total_tokens)}</td>
+                        <td className="num">{fmtMs(m.avg_latency_ms)}</td>
+                        <td className="num">{fmtMs(m.avg_ttft_ms)}</td>
+                        <td className="num">{fmtRate(m.tokens_per_s)}</td>
+                        <td className="num">{fmtUsd(m.cost_usd)}</td>
+                        <td className="num">{fmtUsd(m.saved_usd)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+          </section>
+          <section className="card">
+            <h2>Recent requests</h2>
+            {u.recent.length === 0 ? (
+              <Empty title="Nothing logged yet" />
+            ) : (
+              <div className="table-wrap">
+                <table data-testid="recent">
+                  <thead>
+                    <tr>
+                      <th>Time</th>
+                      <th>Status</th>
+                      <th>Model</th>
+                      <th>Via</th>
+                      <th className="num">Tokens</th>
+                      <th className="num">Latency</th>
+                      <th className="num">TTFT</th>
+                      <th className="num">Cost</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {u.recent.map((r) => (
+                      <tr key={String(r.id)}>
+                        <td>{fmtTime(r.created_at)}</td>
+                        <td>
+                          <span className={`pill pill-${r.status}`} title={r.error_type ?? undefined}>
+                            {r.status}
+                          </span>
+                        </td>
+                        <td>
+                          <span className="muted">{r.provider}/</span>
+                          {r.model}
+                        </td>
+                        <td className="muted">{r.surface}</td>
+                        <td className="num">{fmtInt(r.total_tokens)}</td>
+                        <td className="num">{fmtMs(r.latency_ms)}</td>
+                        <td className="num">{fmtMs(r.ttft_ms)}</td>
+                        <td className="num">{fmtUsd(r.cost_usd)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+          </section>
+        </>
+      )}
+    </div>
+  )
+}

@@ -1,0 +1,259 @@
+// Settings: the OpenAI key (write-only: after saving only the masked hint comes
+// back), base URLs, defaults, per-provider connection tests, and where the
+// connector listens.
+import { useEffect, useState } from 'react'
+import { api } from '../api/client'
+import { errorMessage } from '../api/errors'
+import type { ProviderTest, SettingsUpdate, SettingsView } from '../api/rest'
+import { fmtMs } from '../lib/format'
+import { Notice, Spinner } from '../lib/ui'
+import { providerLabel } from '../chat/ModelPicker'
+
+const STORAGE: Record<string, string> = {
+  keyring: 'the OS keychain (keyring)',
+  memory: 'memory only — it is forgotten when the connector stops',
+  env: 'the OPENAI_API_KEY environment variable',
+  file: 'a file in the connector’s data folder',
+  none: 'nowhere yet',
+}
+
+function validUrl(v: string): boolean {
+  try {
+    const u = new URL(v)
+    return u.protocol === 'http:' || u.protocol === 'https:'
+  } catch {
+    return false
+  }
+}
+
+function TestButton({ name }: { name: string }) {
+  const [busy, setBusy] = useState(false)
+  const [result, setResult] = useState<ProviderTest | null>(null)
+  const [error, setError] = useState<string | null>(null)
+  const run = async () => {
+    setBusy(true)
+    setResult(null)
+    setError(null)
+    try {
+      setResult(await api.testProvider(name))
+    } catch (err) {
+      setError(errorMessage(err))
+    } finally {
+      setBusy(false)
+    }
+  }
+  return (
+    <div className="test-row">
+      <button type="button" className="btn btn-small" onClick={run} disabled={busy}>
+        {busy ? 'Testing…' : `Test ${providerLabel(name)} connection`}
+      </button>
+      {result ? (
+        <span className={result.ok ? 'ok-text' : 'error-text'} role="status">
+          {result.ok ? '✓' : '✕'} {result.detail}
+          {result.latency_ms != null ? <span className="muted"> ({fmtMs(result.latency_ms)})</span> : null}
+        </span>
+      ) : null}
+      {error ? <span className="error-text" role="status">✕ {error}</span> : null}
+    </div>
+  )
+}
+
+export function SettingsPage() {
+  const [settings, setSettings] = useState<SettingsView | null>(null)
+  const [loadError, setLoadError] = useState<string | null>(null)
+  const [key, setKey] = useState('')
+  const [keyMsg, setKeyMsg] = useState<{ ok: boolean; text: string } | null>(null)
+  const [form, setForm] = useState({ openai_base_url: '', ollama_base_url: '', default_provider: 'ollama', default_model: '' })
+  const [formMsg, setFormMsg] = useState<{ ok: boolean; text: string } | null>(null)
+  const [busy, setBusy] = useState(false)
+
+  const apply = (s: SettingsView) => {
+    setSettings(s)
+    setForm({
+      openai_base_url: s.openai_base_url,
+      ollama_base_url: s.ollama_base_url,
+      default_provider: s.default_provider,
+      default_model: s.default_model,
+    })
+  }
+
+  useEffect(() => {
+    api.settings().then(apply).catch((err) => setLoadError(errorMessage(err)))
+  }, [])
+
+  const saveKey = async (value: string) => {
+    setBusy(true)
+    setKeyMsg(null)
+    try {
+      const s = await api.saveSettings({ openai_api_key: value })
+      // Never keep the key in the page once the server has it.
+      setKey('')
+      setSettings(s)
+      setKeyMsg({ ok: true, text: value ? 'Key saved.' : 'Key cleared.' })
+    } catch (err) {
+      setKeyMsg({ ok: false, text: errorMessage(err) })
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  const urlErrors = {
+    openai_base_url: form.openai_base_url && !validUrl(form.openai_base_url) ? 'Enter an http(s) URL.' : null,
+    ollama_base_url: form.ollama_base_url && !validUrl(form.ollama_base_url) ? 'Enter an http(s) URL.' : null,
+  }
+
+  const saveForm = async () => {
+    setFormMsg(null)
+    if (urlErrors.openai_base_url || urlErrors.ollama_base_url) return
+    const update: SettingsUpdate = {}
+    if (settings) {
+      for (const k of Object.keys(form) as (keyof typeof form)[]) if (form[k] !== settings[k]) update[k] = form[k]
+    }
+    if (Object.keys(update).length === 0) {
+      setFormMsg({ ok: true, text: 'Nothing changed.' })
+      return
+    }
+    setBusy(true)
+    try {
+      apply(await api.saveSettings(update))
+      setFormMsg({ ok: true, text: 'Settings saved.' })
+    } catch (err) {
+      setFormMsg({ ok: false, text: errorMessage(err) })
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  if (loadError) return <div className="page"><Notice kind="error" title="Could not load settings.">{loadError}</Notice></div>
+  if (!settings) return <div className="page"><Spinner /></div>
+  const k = settings.openai_api_key
+  return (
+    <div className="page narrow">
+      <h1>Settings</h1>
+      <p className="muted">
+        This connector listens on{' '}
+        <code data-testid="listen">
+          {settings.listen.host}:{settings.listen.port}
+        </code>
+        . Scripts can use <code>http://{settings.listen.host}:{settings.listen.port}/v1</code> as an OpenAI base URL.
+      </p>
+
+      <section className="card">
+        <h2>OpenAI API key</h2>
+        <div className="key-status" data-testid="key-status">
+          {k.set ? (
+            <>
+              <span className="pill pill-ok">Set</span> <code>{k.hint}</code>
+            </>
+          ) : (
+            <span className="pill">Not set</span>
+          )}
+          <span className="muted">Stored in {STORAGE[k.storage] ?? k.storage}.</span>
+        </div>
+        {!settings.keyring_available ? (
+          <Notice kind="warn">No OS keychain is available here, so a key you enter is not stored permanently.</Notice>
+        ) : null}
+        <form
+          className="row"
+          onSubmit={(e) => {
+            e.preventDefault()
+            if (key.trim()) void saveKey(key.trim())
+          }}
+        >
+          <label className="sr-only" htmlFor="openai-key">
+            OpenAI API key
+          </label>
+          <input
+            id="openai-key"
+            className="grow mono"
+            type="password"
+            autoComplete="off"
+            spellCheck={false}
+            placeholder={k.set ? 'Paste a new key to replace it' : 'sk-…'}
+            value={key}
+            onChange={(e) => setKey(e.target.value)}
+          />
+          <button type="submit" className="btn btn-primary" disabled={busy || !key.trim()}>
+            {k.set ? 'Replace key' : 'Save key'}
+          </button>
+          {k.set && k.storage !== 'env' ? (
+            <button
+              type="button"
+              className="btn btn-danger-ghost"
+              disabled={busy}
+              onClick={() => {
+                if (window.confirm('Remove the stored OpenAI key?')) void saveKey('')
+              }}
+            >
+              Clear
+            </button>
+          ) : null}
+        </form>
+        {keyMsg ? <div className={keyMsg.ok ? 'ok-text' : 'error-text'} role="status">{keyMsg.text}</div> : null}
+        <TestButton name="openai" />
+      </section>
+
+      <form
+        className="card form"
+        noValidate
+        onSubmit={(e) => {
+          e.preventDefault()
+          void saveForm()
+        }}
+      >
+        <h2>Providers and defaults</h2>
+        <div className="field">
+          <label htmlFor="ollama-url">Ollama base URL</label>
+          <input
+            id="ollama-url"
+            className="mono"
+            value={form.ollama_base_url}
+            aria-invalid={!!urlErrors.ollama_base_url}
+            onChange={(e) => setForm({ ...form, ollama_base_url: e.target.value })}
+          />
+          {urlErrors.ollama_base_url ? <div className="field-error">{urlErrors.ollama_base_url}</div> : null}
+          <TestButton name="ollama" />
+        </div>
+        <div className="field">
+          <label htmlFor="openai-url">OpenAI base URL</label>
+          <input
+            id="openai-url"
+            className="mono"
+            value={form.openai_base_url}
+            aria-invalid={!!urlErrors.openai_base_url}
+            onChange={(e) => setForm({ ...form, openai_base_url: e.target.value })}
+          />
+          {urlErrors.openai_base_url ? <div className="field-error">{urlErrors.openai_base_url}</div> : null}
+        </div>
+        <div className="options-row">
+          <div className="field">
+            <label htmlFor="default-provider">Default provider</label>
+            <select
+              id="default-provider"
+              value={form.default_provider}
+              onChange={(e) => setForm({ ...form, default_provider: e.target.value })}
+            >
+              <option value="ollama">Ollama</option>
+              <option value="openai">OpenAI</option>
+            </select>
+          </div>
+          <div className="field grow">
+            <label htmlFor="default-model">Default model</label>
+            <input
+              id="default-model"
+              className="mono"
+              value={form.default_model}
+              onChange={(e) => setForm({ ...form, default_model: e.target.value })}
+            />
+          </div>
+        </div>
+        <div className="row">
+          <button type="submit" className="btn btn-primary" disabled={busy}>
+            Save settings
+          </button>
+          {formMsg ? <span className={formMsg.ok ? 'ok-text' : 'error-text'} role="status">{formMsg.text}</span> : null}
+        </div>
+      </form>
+    </div>
+  )
+}
