@@ -6,12 +6,11 @@ Secrets are `SecretStr` so they never show up in a repr, a log line or a dump.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from platformdirs import user_data_dir
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 ProviderName = Literal["ollama", "openai"]
 KeyStore = Literal["auto", "keyring", "memory"]

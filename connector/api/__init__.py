@@ -1,0 +1,1 @@
+"""HTTP, SSE and WebSocket surface: thin routes over the services."""

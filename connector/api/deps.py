@@ -1,0 +1,42 @@
+"""Dependencies for routes, as `Annotated` aliases."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+from starlette.requests import HTTPConnection
+
+from connector.api.security import is_loopback_ip
+from connector.errors import ForbiddenError
+from connector.services.chat import ChatService
+from connector.services.container import Services
+
+
+def get_services(conn: HTTPConnection) -> Services:
+    services: Services = conn.app.state.services
+    return services
+
+
+def get_chat(conn: HTTPConnection) -> ChatService:
+    return get_services(conn).chat
+
+
+def require_settings_writer(conn: HTTPConnection) -> None:
+    """Settings change only from this machine, unless an API token guards the server
+    (the security middleware has then already checked it)."""
+    services = get_services(conn)
+    if services.settings.api_token is not None:
+        return
+    client = conn.client.host if conn.client else None
+    if not is_loopback_ip(client):
+        raise ForbiddenError(
+            "Settings can only be changed from this machine. Set CONNECTOR_API_TOKEN to "
+            "allow remote changes.",
+            code="remote_settings_refused",
+        )
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+ChatDep = Annotated[ChatService, Depends(get_chat)]
+SettingsWriter = Depends(require_settings_writer)

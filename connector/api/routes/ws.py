@@ -1,0 +1,154 @@
+"""WebSockets: `/ws/chat` (many requests per socket, cancellable) and
+`/ws/monitoring` (usage snapshot, then live records)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from pydantic import ValidationError
+
+from connector.api.deps import ServicesDep
+from connector.api.errors import error_body
+from connector.errors import BadRequestError, ConnectorError, ValidationFailedError
+from connector.schemas import ChatRequest
+from connector.services.chat import ChatService
+
+router = APIRouter(tags=["websocket"])
+
+
+class _ChatSocket:
+    def __init__(self, ws: WebSocket, chat: ChatService) -> None:
+        self.ws = ws
+        self.chat = chat
+        self.tasks: dict[str, asyncio.Task[None]] = {}
+        self._send_lock = asyncio.Lock()
+
+    async def send(self, message: dict[str, Any]) -> None:
+        async with self._send_lock:
+            await self.ws.send_text(json.dumps(message, separators=(",", ":")))
+
+    async def send_error(self, rid: str | None, exc: ConnectorError) -> None:
+        await self.send({"type": "error", "id": rid, "status": exc.status_code, **error_body(exc)})
+
+    async def handle(self, text: str) -> None:
+        try:
+            message = json.loads(text)
+        except ValueError:
+            await self.send_error(None, BadRequestError("Message is not valid JSON."))
+            return
+        if not isinstance(message, dict):
+            await self.send_error(None, BadRequestError("Message must be a JSON object."))
+            return
+        rid = message.get("id")
+        rid = str(rid) if rid is not None else None
+        kind = message.get("type")
+        if kind == "cancel":
+            task = self.tasks.get(rid or "")
+            if task is not None:
+                task.cancel()
+            return
+        if kind != "chat" or rid is None:
+            await self.send_error(
+                rid,
+                BadRequestError(
+                    'Send {"type": "chat", "id": ..., "request": {...}} '
+                    'or {"type": "cancel", "id": ...}.'
+                ),
+            )
+            return
+        if rid in self.tasks:
+            await self.send_error(rid, BadRequestError(f"Request id '{rid}' is already running."))
+            return
+        try:
+            request = ChatRequest.model_validate(message.get("request") or {})
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "request"
+            await self.send_error(
+                rid, ValidationFailedError(f"Invalid request: {where}: {first['msg']}", param=where)
+            )
+            return
+        self.tasks[rid] = asyncio.create_task(self.run(rid, request))
+
+    async def run(self, rid: str, request: ChatRequest) -> None:
+        try:
+            stream = self.chat.open(request, "ws")
+            async for chunk in stream.chunks:
+                if chunk.choices:
+                    await self.send(
+                        {
+                            "type": "chunk",
+                            "id": rid,
+                            "chunk": chunk.model_dump(mode="json", exclude_none=True),
+                        }
+                    )
+            assert stream.completion is not None
+            await self.send(
+                {
+                    "type": "done",
+                    "id": rid,
+                    "response": stream.completion.model_dump(mode="json", exclude_none=True),
+                }
+            )
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await self.send({"type": "cancelled", "id": rid})
+        except ConnectorError as exc:
+            with contextlib.suppress(Exception):
+                await self.send_error(rid, exc)
+        finally:
+            self.tasks.pop(rid, None)
+
+    async def close(self) -> None:
+        for task in list(self.tasks.values()):
+            task.cancel()
+        if self.tasks:
+            await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+
+
+@router.websocket("/ws/chat")
+async def ws_chat(ws: WebSocket, services: ServicesDep) -> None:
+    await ws.accept()
+    socket = _ChatSocket(ws, services.chat)
+    try:
+        while True:
+            await socket.handle(await ws.receive_text())
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        await socket.close()
+
+
+@router.websocket("/ws/monitoring")
+async def ws_monitoring(ws: WebSocket, services: ServicesDep) -> None:
+    await ws.accept()
+    async with services.hub.subscribe() as queue:
+        summary = await services.usage.summary()
+        await ws.send_text(
+            json.dumps(
+                {
+                    "type": "snapshot",
+                    "usage": summary.model_dump(mode="json"),
+                    "in_flight": services.hub.in_flight,
+                }
+            )
+        )
+
+        async def forward() -> None:
+            while True:
+                await ws.send_text(json.dumps(await queue.get()))
+
+        sender = asyncio.create_task(forward())
+        try:
+            while True:  # the client sends nothing; this notices it leaving
+                await ws.receive_text()
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await sender

@@ -1,0 +1,131 @@
+"""The connector's exception tree. Every failure a client can see is one of these,
+and `connector.api.errors` turns each into an OpenAI error object with its status.
+
+    ConnectorError                 500 internal_error
+    ├── BadRequestError            400 invalid_request_error
+    ├── AuthenticationError        401 authentication_error
+    ├── ForbiddenError             403 permission_error
+    ├── NotFoundError              404 not_found_error
+    │   └── ModelNotFoundError     404 model_not_found
+    ├── PayloadTooLargeError       413 request_too_large
+    ├── ValidationFailedError      422 invalid_request_error
+    ├── RateLimitError             429 rate_limit_error (+ Retry-After)
+    ├── UpstreamError              502 upstream_error
+    │   └── StructuredOutputError  502 structured_output_invalid
+    ├── UpstreamUnavailableError   503 upstream_unavailable
+    └── UpstreamTimeoutError       504 upstream_timeout
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class ConnectorError(Exception):
+    status_code: ClassVar[int] = 500
+    error_type: ClassVar[str] = "internal_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        param: str | None = None,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        self.code = code
+        self.headers = headers or {}
+
+    def to_body(self) -> dict[str, Any]:
+        return {
+            "error": {
+                "message": self.message,
+                "type": self.error_type,
+                "param": self.param,
+                "code": self.code,
+            }
+        }
+
+
+class BadRequestError(ConnectorError):
+    status_code = 400
+    error_type = "invalid_request_error"
+
+
+class AuthenticationError(ConnectorError):
+    status_code = 401
+    error_type = "authentication_error"
+
+
+class ForbiddenError(ConnectorError):
+    status_code = 403
+    error_type = "permission_error"
+
+
+class NotFoundError(ConnectorError):
+    status_code = 404
+    error_type = "not_found_error"
+
+
+class ModelNotFoundError(NotFoundError):
+    error_type = "invalid_request_error"
+
+    def __init__(self, message: str, **kwargs: Any) -> None:
+        kwargs.setdefault("code", "model_not_found")
+        kwargs.setdefault("param", "model")
+        super().__init__(message, **kwargs)
+
+
+class PayloadTooLargeError(ConnectorError):
+    status_code = 413
+    error_type = "invalid_request_error"
+
+    def __init__(self, message: str, **kwargs: Any) -> None:
+        kwargs.setdefault("code", "request_too_large")
+        super().__init__(message, **kwargs)
+
+
+class ValidationFailedError(ConnectorError):
+    status_code = 422
+    error_type = "invalid_request_error"
+
+
+class RateLimitError(ConnectorError):
+    status_code = 429
+    error_type = "rate_limit_error"
+
+    def __init__(self, message: str, *, retry_after: str | None = None, **kwargs: Any) -> None:
+        headers = dict(kwargs.pop("headers", None) or {})
+        if retry_after:
+            headers["Retry-After"] = retry_after
+        kwargs.setdefault("code", "rate_limit_exceeded")
+        super().__init__(message, headers=headers, **kwargs)
+        self.retry_after = retry_after
+
+
+class UpstreamError(ConnectorError):
+    status_code = 502
+    error_type = "upstream_error"
+
+
+class StructuredOutputError(UpstreamError):
+    error_type = "structured_output_invalid"
+
+    def __init__(self, message: str, *, raw: str, path: str, **kwargs: Any) -> None:
+        kwargs.setdefault("code", "structured_output_invalid")
+        super().__init__(message, **kwargs)
+        self.raw = raw
+        self.path = path
+
+
+class UpstreamUnavailableError(ConnectorError):
+    status_code = 503
+    error_type = "upstream_unavailable"
+
+
+class UpstreamTimeoutError(ConnectorError):
+    status_code = 504
+    error_type = "upstream_timeout"

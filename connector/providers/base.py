@@ -1,0 +1,61 @@
+"""The Provider protocol: everything the chat service needs from an upstream.
+
+A provider turns one `ProviderCall` into an async stream of `ProviderChunk`s and
+wraps its library's errors in `ConnectorError` subclasses. It owns one pooled,
+long-lived HTTP client, so swapping the client never touches routes or services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from connector.config import ProviderName
+from connector.schemas import ChatRequest, ModelInfo, ToolCall, Usage
+
+
+@dataclass(slots=True)
+class ProviderCall:
+    """A chat request with its provider and model resolved."""
+
+    model: str
+    request: ChatRequest
+    schema: dict[str, Any] | None = None  # json_schema's schema, when one was asked for
+    json_mode: bool = False  # json_object or json_schema
+
+
+@dataclass(slots=True)
+class ProviderChunk:
+    content: str = ""
+    reasoning: str = ""
+    tool_calls: list[ToolCall] | None = None
+    finish_reason: str | None = None
+    usage: Usage | None = None
+
+
+@dataclass(slots=True)
+class ModelListing:
+    available: bool
+    reason: str | None = None
+    models: list[ModelInfo] = field(default_factory=list)
+
+
+class Provider(Protocol):
+    name: ProviderName
+
+    @property
+    def base_url(self) -> str: ...
+
+    def stream(self, call: ProviderCall) -> AsyncIterator[ProviderChunk]:
+        """Yield chunks; raise ConnectorError subclasses. Cancelling the iteration
+        must cancel the upstream request."""
+        ...
+
+    async def list_models(self) -> ModelListing: ...
+
+    async def check(self) -> str:
+        """Return a human-readable description of the upstream; raise when unusable."""
+        ...
+
+    async def aclose(self) -> None: ...

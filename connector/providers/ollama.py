@@ -1,0 +1,292 @@
+"""Ollama over its native API (`/api/chat`, NDJSON streaming), through httpx.
+
+The native API rather than Ollama's `/v1` layer because only it carries `think`
+levels, `format` schemas and the exact token counters.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+
+from connector.config import ProviderName
+from connector.errors import (
+    BadRequestError,
+    ConnectorError,
+    ModelNotFoundError,
+    RateLimitError,
+    UpstreamError,
+    UpstreamTimeoutError,
+    UpstreamUnavailableError,
+)
+from connector.providers.base import ModelListing, ProviderCall, ProviderChunk
+from connector.schemas import (
+    ChatMessage,
+    ChatRequest,
+    FunctionCall,
+    ModelInfo,
+    ToolCall,
+    Usage,
+)
+
+
+def _text_and_images(content: str | list[dict[str, Any]] | None) -> tuple[str, list[str]]:
+    if content is None:
+        return "", []
+    if isinstance(content, str):
+        return content, []
+    texts: list[str] = []
+    images: list[str] = []
+    for part in content:
+        if part.get("type") == "text":
+            texts.append(str(part.get("text", "")))
+        elif part.get("type") == "image_url":
+            url = str((part.get("image_url") or {}).get("url", ""))
+            # Ollama takes bare base64; data URLs carry it after the comma.
+            if url.startswith("data:") and "," in url:
+                images.append(url.split(",", 1)[1])
+    return "\n".join(texts), images
+
+
+def _message(msg: ChatMessage) -> dict[str, Any]:
+    text, images = _text_and_images(msg.content)
+    role = "system" if msg.role == "developer" else msg.role
+    out: dict[str, Any] = {"role": role, "content": text}
+    if images:
+        out["images"] = images
+    if msg.tool_calls:
+        out["tool_calls"] = [
+            {
+                "function": {
+                    "name": call.function.name,
+                    "arguments": json.loads(call.function.arguments or "{}"),
+                }
+            }
+            for call in msg.tool_calls
+        ]
+    if msg.role == "tool" and msg.name:
+        out["tool_name"] = msg.name
+    return out
+
+
+def build_payload(call: ProviderCall) -> dict[str, Any]:
+    req: ChatRequest = call.request
+    payload: dict[str, Any] = {
+        "model": call.model,
+        "messages": [_message(m) for m in req.messages],
+        "stream": True,
+    }
+    options: dict[str, Any] = {}
+    if req.temperature is not None:
+        options["temperature"] = req.temperature
+    if req.top_p is not None:
+        options["top_p"] = req.top_p
+    if req.seed is not None:
+        options["seed"] = req.seed
+    if req.stop_list:
+        options["stop"] = req.stop_list
+    if req.token_limit is not None:
+        options["num_predict"] = req.token_limit
+    if options:
+        payload["options"] = options
+    if call.schema is not None:
+        payload["format"] = call.schema
+    elif call.json_mode:
+        payload["format"] = "json"
+    # `think` only when asked for: Ollama answers 400 for models without thinking.
+    if req.reasoning_effort is not None:
+        effort = req.reasoning_effort
+        payload["think"] = (
+            False if effort in ("none", "minimal") else ("high" if effort == "xhigh" else effort)
+        )
+    if req.tools:
+        payload["tools"] = req.tools
+    return payload
+
+
+def _tool_calls(raw: list[dict[str, Any]] | None, start: int) -> list[ToolCall] | None:
+    if not raw:
+        return None
+    calls = []
+    for offset, item in enumerate(raw):
+        fn = item.get("function") or {}
+        args = fn.get("arguments", {})
+        calls.append(
+            ToolCall(
+                index=start + offset,
+                id=f"call_{start + offset}_{int(time.time() * 1000) % 100000}",
+                function=FunctionCall(
+                    name=fn.get("name"),
+                    arguments=args if isinstance(args, str) else json.dumps(args),
+                ),
+            )
+        )
+    return calls
+
+
+def _parse_line(line: str) -> dict[str, Any]:
+    """One NDJSON line; an `error` line (Ollama's mid-stream failure) raises."""
+    try:
+        data = json.loads(line)
+    except ValueError as exc:
+        raise UpstreamError(f"Ollama sent a line that is not JSON: {line[:200]!r}") from exc
+    if not isinstance(data, dict):
+        raise UpstreamError(f"Ollama sent an unexpected line: {line[:200]!r}")
+    if "error" in data:
+        raise UpstreamError(f"Ollama: {data['error']}")
+    return data
+
+
+def _error_text(response_body: bytes) -> str:
+    try:
+        data = json.loads(response_body)
+        if isinstance(data, dict) and "error" in data:
+            return str(data["error"])
+    except ValueError:
+        pass
+    return response_body.decode("utf-8", "replace")[:500] or "no details"
+
+
+class OllamaProvider:
+    name: ProviderName = "ollama"
+
+    def __init__(self, base_url: str, timeout: httpx.Timeout, models_timeout: float) -> None:
+        self._base_url = base_url.rstrip("/")
+        self._models_timeout = models_timeout
+        self._client = httpx.AsyncClient(
+            timeout=timeout,
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+        )
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    def configure(self, base_url: str) -> None:
+        self._base_url = base_url.rstrip("/")
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    def _unreachable(self, exc: Exception) -> UpstreamUnavailableError:
+        return UpstreamUnavailableError(
+            f"Ollama is not reachable at {self._base_url}. Start it with `ollama serve`, "
+            "or set the Ollama URL in Settings (OLLAMA_BASE_URL).",
+            code="ollama_unreachable",
+        )
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        """Turn httpx's transport errors into the connector's statuses."""
+        try:
+            yield
+        except httpx.ConnectError as exc:
+            raise self._unreachable(exc) from exc
+        except httpx.TimeoutException as exc:
+            raise UpstreamTimeoutError(
+                f"Ollama at {self._base_url} did not answer in time ({type(exc).__name__})."
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise UpstreamError(f"Connection to Ollama failed: {type(exc).__name__}") from exc
+
+    def _status_error(
+        self, status: int, body: bytes, model: str, headers: httpx.Headers
+    ) -> ConnectorError:
+        text = _error_text(body)
+        if status == 404:
+            return ModelNotFoundError(
+                f"Model '{model}' is not available in Ollama ({text}). "
+                f"Pull it with `ollama pull {model}`."
+            )
+        if status == 429:
+            return RateLimitError(f"Ollama: {text}", retry_after=headers.get("retry-after"))
+        if status == 400:
+            return BadRequestError(f"Ollama refused the request: {text}")
+        if status == 503:
+            return UpstreamUnavailableError(f"Ollama is busy or overloaded: {text}")
+        return UpstreamError(f"Ollama answered {status}: {text}")
+
+    async def stream(self, call: ProviderCall) -> AsyncIterator[ProviderChunk]:
+        payload = build_payload(call)
+        tool_index = 0
+        with self._translated():
+            async with self._client.stream(
+                "POST", f"{self._base_url}/api/chat", json=payload
+            ) as response:
+                if response.status_code >= 400:
+                    body = await response.aread()
+                    raise self._status_error(
+                        response.status_code, body, call.model, response.headers
+                    )
+                async for line in response.aiter_lines():
+                    if not line.strip():
+                        continue
+                    data = _parse_line(line)
+                    message = data.get("message") or {}
+                    calls = _tool_calls(message.get("tool_calls"), tool_index)
+                    if calls:
+                        tool_index += len(calls)
+                    chunk = ProviderChunk(
+                        content=message.get("content") or "",
+                        reasoning=message.get("thinking") or "",
+                        tool_calls=calls,
+                    )
+                    if data.get("done"):
+                        prompt = int(data.get("prompt_eval_count") or 0)
+                        completion = int(data.get("eval_count") or 0)
+                        chunk.usage = Usage(
+                            prompt_tokens=prompt,
+                            completion_tokens=completion,
+                            total_tokens=prompt + completion,
+                        )
+                        chunk.finish_reason = (
+                            "tool_calls" if tool_index else (data.get("done_reason") or "stop")
+                        )
+                    yield chunk
+
+    async def _get_json(self, path: str) -> Any:
+        with self._translated():
+            response = await self._client.get(
+                f"{self._base_url}{path}", timeout=self._models_timeout
+            )
+        if response.status_code >= 400:
+            raise UpstreamError(f"Ollama answered {response.status_code} for {path}")
+        return response.json()
+
+    async def list_models(self) -> ModelListing:
+        try:
+            data = await self._get_json("/api/tags")
+        except ConnectorError as exc:
+            return ModelListing(available=False, reason=exc.message)
+        models = [
+            ModelInfo(
+                id=str(item.get("name") or item.get("model")),
+                provider="ollama",
+                size=item.get("size"),
+                details=item.get("details") or {},
+            )
+            for item in data.get("models", [])
+        ]
+        return ModelListing(available=True, models=models)
+
+    async def check(self) -> str:
+        data = await self._get_json("/api/version")
+        return f"Ollama {data.get('version', '?')} at {self._base_url}"
+
+    async def pull(self, name: str) -> AsyncIterator[dict[str, Any]]:
+        """Stream Ollama's pull progress objects; cancelling stops the pull request."""
+        with self._translated():
+            async with self._client.stream(
+                "POST", f"{self._base_url}/api/pull", json={"model": name, "stream": True}
+            ) as response:
+                if response.status_code >= 400:
+                    body = await response.aread()
+                    raise self._status_error(response.status_code, body, name, response.headers)
+                async for line in response.aiter_lines():
+                    if line.strip():
+                        yield _parse_line(line)

@@ -1,0 +1,221 @@
+"""OpenAI, or any OpenAI-compatible server, through the official `openai` SDK."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import openai
+
+from connector.config import ProviderName
+from connector.errors import (
+    AuthenticationError,
+    BadRequestError,
+    ConnectorError,
+    ModelNotFoundError,
+    RateLimitError,
+    UpstreamError,
+    UpstreamTimeoutError,
+    UpstreamUnavailableError,
+)
+from connector.providers.base import ModelListing, ProviderCall, ProviderChunk
+from connector.schemas import (
+    ChatRequest,
+    CompletionTokensDetails,
+    FunctionCall,
+    ModelInfo,
+    ToolCall,
+    Usage,
+)
+
+# Fields of ChatRequest the connector handles itself and never forwards verbatim.
+_OWN_FIELDS = {"provider", "model", "messages", "stream", "stream_options", "response_format"}
+_CHAT_PREFIXES = ("gpt-", "o1", "o3", "o4", "chatgpt-")
+OFFICIAL_BASE_URL = "https://api.openai.com/v1"
+
+
+def _error_message(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and inner.get("message"):
+            return str(inner["message"])
+    return exc.message
+
+
+def build_params(call: ProviderCall) -> dict[str, Any]:
+    req: ChatRequest = call.request
+    params: dict[str, Any] = req.model_dump(
+        exclude=_OWN_FIELDS, exclude_none=True, by_alias=True, mode="json"
+    )
+    params["messages"] = [m.model_dump(exclude_none=True, mode="json") for m in req.messages]
+    for message in params["messages"]:
+        # Our own field: OpenAI rejects unknown message keys.
+        message.pop("reasoning_content", None)
+    if req.response_format is not None:
+        params["response_format"] = req.response_format.model_dump(
+            exclude_none=True, by_alias=True, mode="json"
+        )
+    return params
+
+
+class OpenAIProvider:
+    name: ProviderName = "openai"
+
+    def __init__(
+        self,
+        base_url: str,
+        key_getter: Callable[[], str | None],
+        timeout: openai.Timeout,
+        models_timeout: float,
+    ) -> None:
+        self._base_url = base_url.rstrip("/")
+        self._key_getter = key_getter
+        self._timeout = timeout
+        self._models_timeout = models_timeout
+        self._client: openai.AsyncOpenAI | None = None
+        self._client_for: tuple[str, str] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    def configure(self, base_url: str) -> None:
+        self._base_url = base_url.rstrip("/")
+
+    def _get_client(self) -> openai.AsyncOpenAI:
+        key = self._key_getter()
+        if not key:
+            raise AuthenticationError(
+                "No OpenAI API key is set. Add one in Settings (POST /settings) "
+                "or set OPENAI_API_KEY.",
+                code="missing_api_key",
+            )
+        wanted = (key, self._base_url)
+        if self._client is None or self._client_for != wanted:
+            # Rebuilt when the key or base URL changes; the old client's pool is
+            # left to close with its last request.
+            self._client = openai.AsyncOpenAI(
+                api_key=key,
+                base_url=self._base_url,
+                timeout=self._timeout,
+                # A gateway passes failures on at once; clients decide about retries.
+                max_retries=0,
+            )
+            self._client_for = wanted
+        return self._client
+
+    @contextmanager
+    def _translated(self, model: str | None = None) -> Iterator[None]:
+        try:
+            yield
+        except openai.APITimeoutError as exc:
+            raise UpstreamTimeoutError(
+                f"OpenAI at {self._base_url} did not answer in time."
+            ) from exc
+        except openai.APIConnectionError as exc:
+            raise UpstreamUnavailableError(
+                f"OpenAI is not reachable at {self._base_url}. Check the network or the "
+                "OpenAI base URL in Settings (OPENAI_BASE_URL).",
+                code="openai_unreachable",
+            ) from exc
+        except openai.APIStatusError as exc:
+            raise self._status_error(exc, model) from exc
+        except openai.APIError as exc:
+            raise UpstreamError(f"OpenAI stream failed: {exc.message}") from exc
+
+    def _status_error(self, exc: openai.APIStatusError, model: str | None) -> ConnectorError:
+        status = exc.status_code
+        text = _error_message(exc)
+        code = exc.code if isinstance(exc.code, str) else None
+        if status == 401:
+            return AuthenticationError(f"OpenAI rejected the API key: {text}", code=code)
+        if status == 404:
+            return ModelNotFoundError(f"OpenAI: {text}", code=code or "model_not_found")
+        if status == 429:
+            return RateLimitError(
+                f"OpenAI: {text}", retry_after=exc.response.headers.get("retry-after"), code=code
+            )
+        if status in (400, 422):
+            return BadRequestError(f"OpenAI refused the request: {text}", code=code)
+        if status == 403:
+            return AuthenticationError(f"OpenAI denied access: {text}", code=code)
+        return UpstreamError(f"OpenAI answered {status}: {text}", code=code)
+
+    async def stream(self, call: ProviderCall) -> AsyncIterator[ProviderChunk]:
+        params = build_params(call)
+        client = self._get_client()
+        with self._translated(call.model):
+            stream = await client.chat.completions.create(
+                model=call.model,
+                stream=True,
+                stream_options={"include_usage": True},
+                **params,
+            )
+            try:
+                async for event in stream:
+                    chunk = ProviderChunk()
+                    if event.choices:
+                        choice = event.choices[0]
+                        delta = choice.delta
+                        chunk.content = delta.content or ""
+                        extra = delta.model_extra or {}
+                        # OpenAI-compatible servers (llama.cpp, vLLM, Ollama's /v1)
+                        # send thinking as reasoning_content or reasoning.
+                        reasoning = extra.get("reasoning_content") or extra.get("reasoning")
+                        chunk.reasoning = reasoning if isinstance(reasoning, str) else ""
+                        if delta.tool_calls:
+                            chunk.tool_calls = [
+                                ToolCall(
+                                    index=tc.index,
+                                    id=tc.id,
+                                    function=FunctionCall(
+                                        name=tc.function.name if tc.function else None,
+                                        arguments=tc.function.arguments if tc.function else None,
+                                    ),
+                                )
+                                for tc in delta.tool_calls
+                            ]
+                        chunk.finish_reason = choice.finish_reason
+                    if event.usage is not None:
+                        details = event.usage.completion_tokens_details
+                        chunk.usage = Usage(
+                            prompt_tokens=event.usage.prompt_tokens,
+                            completion_tokens=event.usage.completion_tokens,
+                            total_tokens=event.usage.total_tokens,
+                            completion_tokens_details=CompletionTokensDetails(
+                                reasoning_tokens=(details.reasoning_tokens or 0) if details else 0
+                            ),
+                        )
+                    yield chunk
+            finally:
+                await stream.close()
+
+    async def list_models(self) -> ModelListing:
+        try:
+            client = self._get_client()
+        except ConnectorError as exc:
+            return ModelListing(available=False, reason=exc.message)
+        try:
+            with self._translated():
+                page = await client.models.list(timeout=self._models_timeout)
+        except ConnectorError as exc:
+            return ModelListing(available=False, reason=exc.message)
+        ids = sorted(model.id for model in page.data)
+        if self._base_url == OFFICIAL_BASE_URL:
+            # The official list mixes in embeddings, audio and image models.
+            ids = [i for i in ids if i.startswith(_CHAT_PREFIXES)]
+        return ModelListing(
+            available=True, models=[ModelInfo(id=i, provider="openai") for i in ids]
+        )
+
+    async def check(self) -> str:
+        client = self._get_client()
+        with self._translated():
+            page = await client.models.list(timeout=self._models_timeout)
+        return f"OpenAI-compatible API at {self._base_url}: {len(page.data)} models"
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.close()

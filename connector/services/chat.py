@@ -1,0 +1,296 @@
+"""ChatService: the one path every surface (REST, SSE, WS, /v1) takes.
+
+    route -> ChatService.stream(request) -> Provider.stream(call)
+                 finally: price -> UsageRecord -> UsageService (writer) -> MonitorHub
+
+The blocking endpoint drains the same stream. The record is written in `finally`,
+so upstream errors and client disconnects are recorded too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass, field
+from typing import Any
+
+from connector.config import ProviderName
+from connector.errors import BadRequestError, ConnectorError
+from connector.providers.base import Provider, ProviderCall, ProviderChunk
+from connector.providers.registry import ProviderRegistry
+from connector.schemas import (
+    AssistantMessage,
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChatRequest,
+    Choice,
+    ChunkChoice,
+    Delta,
+    FunctionCall,
+    Metrics,
+    Surface,
+    ToolCall,
+    Usage,
+)
+from connector.services import pricing
+from connector.services.monitor import MonitorHub
+from connector.services.settings import RuntimeSettings
+from connector.services.structured import parse_and_validate, requested_schema
+from connector.services.usage import UsageService
+from connector.tables import UsageRecord
+
+_PROVIDER_PREFIXES: tuple[ProviderName, ...] = ("ollama", "openai")
+
+
+@dataclass(slots=True)
+class _Accumulator:
+    """Collects a stream into the final message."""
+
+    content: list[str] = field(default_factory=list)
+    reasoning: list[str] = field(default_factory=list)
+    tool_calls: dict[int, ToolCall] = field(default_factory=dict)
+    finish_reason: str | None = None
+    usage: Usage | None = None
+
+    def add(self, chunk: ProviderChunk) -> None:
+        if chunk.content:
+            self.content.append(chunk.content)
+        if chunk.reasoning:
+            self.reasoning.append(chunk.reasoning)
+        for call in chunk.tool_calls or ():
+            index = call.index if call.index is not None else len(self.tool_calls)
+            known = self.tool_calls.get(index)
+            if known is None:
+                self.tool_calls[index] = ToolCall(
+                    index=index,
+                    id=call.id,
+                    function=FunctionCall(
+                        name=call.function.name, arguments=call.function.arguments or ""
+                    ),
+                )
+            else:  # OpenAI streams a call's arguments in pieces
+                known.id = known.id or call.id
+                known.function.name = known.function.name or call.function.name
+                known.function.arguments = (known.function.arguments or "") + (
+                    call.function.arguments or ""
+                )
+        if chunk.finish_reason:
+            self.finish_reason = chunk.finish_reason
+        if chunk.usage is not None:
+            self.usage = chunk.usage
+
+    @property
+    def text(self) -> str:
+        return "".join(self.content)
+
+
+@dataclass(slots=True)
+class ChatStream:
+    """One running request: its chunks, then (once drained) the whole completion."""
+
+    id: str
+    provider: ProviderName
+    model: str
+    completion: ChatCompletion | None = None
+    chunks: AsyncGenerator[ChatCompletionChunk, None] = field(init=False)
+
+
+class ChatService:
+    def __init__(
+        self,
+        providers: ProviderRegistry,
+        runtime: RuntimeSettings,
+        usage: UsageService,
+        hub: MonitorHub,
+    ) -> None:
+        self._providers = providers
+        self._runtime = runtime
+        self._usage = usage
+        self._hub = hub
+
+    def resolve(self, request: ChatRequest) -> tuple[Provider, ProviderCall]:
+        model = (request.model or self._runtime.default_model).strip()
+        provider_name: str | None = request.provider
+        prefix, _, rest = model.partition("/")
+        if rest and prefix in _PROVIDER_PREFIXES:
+            if provider_name and provider_name != prefix:
+                raise BadRequestError(
+                    f"model '{model}' names provider '{prefix}' but provider is '{provider_name}'.",
+                    param="provider",
+                )
+            provider_name, model = prefix, rest
+        provider = self._providers.get(provider_name or self._runtime.default_provider)
+        if not model:
+            raise BadRequestError("model must not be empty.", param="model")
+        json_mode, schema = requested_schema(request.response_format)
+        return provider, ProviderCall(
+            model=model, request=request, schema=schema, json_mode=json_mode
+        )
+
+    def open(self, request: ChatRequest, surface: Surface) -> ChatStream:
+        """Validate and resolve (raising before anything is recorded), then return the
+        stream. Its usage record is written however the stream ends."""
+        provider, call = self.resolve(request)
+        stream = ChatStream(
+            id=f"chatcmpl-{uuid.uuid4().hex[:24]}", provider=provider.name, model=call.model
+        )
+        stream.chunks = self._run(stream, provider, call, surface)
+        return stream
+
+    async def complete(self, request: ChatRequest, surface: Surface) -> ChatCompletion:
+        stream = self.open(request, surface)
+        async for _ in stream.chunks:
+            pass
+        assert stream.completion is not None
+        return stream.completion
+
+    async def _run(
+        self, stream: ChatStream, provider: Provider, call: ProviderCall, surface: Surface
+    ) -> AsyncGenerator[ChatCompletionChunk, None]:
+        created = int(time.time())
+        acc = _Accumulator()
+        started = time.perf_counter()
+        first_token: float | None = None
+        status, error_type = "error", "internal_error"
+        sent_role = False
+        self._hub.request_started()
+
+        def chunk(delta: Delta, finish_reason: str | None = None) -> ChatCompletionChunk:
+            return ChatCompletionChunk(
+                id=stream.id,
+                created=created,
+                model=call.model,
+                provider=stream.provider,
+                choices=[ChunkChoice(delta=delta, finish_reason=finish_reason)],
+            )
+
+        try:
+            async for piece in provider.stream(call):
+                acc.add(piece)
+                if not (
+                    piece.content or piece.reasoning or piece.tool_calls or piece.finish_reason
+                ):
+                    continue
+                if first_token is None and (piece.content or piece.reasoning or piece.tool_calls):
+                    first_token = time.perf_counter()
+                delta = Delta(
+                    role=None if sent_role else "assistant",
+                    content=piece.content or None,
+                    reasoning_content=piece.reasoning or None,
+                    tool_calls=piece.tool_calls,
+                )
+                sent_role = True
+                yield chunk(delta, piece.finish_reason)
+
+            parsed: Any = None
+            if call.json_mode:
+                parsed = parse_and_validate(acc.text, call.schema)
+            usage = acc.usage or Usage()
+            metrics = self._metrics(stream.provider, call.model, usage, started, first_token)
+            stream.completion = ChatCompletion(
+                id=stream.id,
+                created=created,
+                model=call.model,
+                provider=stream.provider,
+                choices=[
+                    Choice(
+                        message=AssistantMessage(
+                            content=acc.text if acc.content or not acc.tool_calls else None,
+                            reasoning_content="".join(acc.reasoning) or None,
+                            tool_calls=list(acc.tool_calls.values()) or None,
+                            parsed=parsed,
+                        ),
+                        finish_reason=acc.finish_reason or "stop",
+                    )
+                ],
+                usage=usage,
+                metrics=metrics,
+            )
+            status = "ok"
+            yield ChatCompletionChunk(
+                id=stream.id,
+                created=created,
+                model=call.model,
+                provider=stream.provider,
+                choices=[],
+                usage=usage,
+                metrics=metrics,
+                parsed=parsed,
+            )
+        except (asyncio.CancelledError, GeneratorExit):
+            status, error_type = "cancelled", "cancelled"
+            raise
+        except ConnectorError as exc:
+            error_type = exc.error_type
+            raise
+        finally:
+            self._hub.request_finished()
+            self._record(stream, call, surface, acc, started, first_token, status, error_type)
+
+    def _metrics(
+        self,
+        provider: ProviderName,
+        model: str,
+        usage: Usage,
+        started: float,
+        first_token: float | None,
+    ) -> Metrics:
+        now = time.perf_counter()
+        latency_ms = (now - started) * 1000
+        ttft_ms = (first_token - started) * 1000 if first_token is not None else None
+        gen_s = (now - first_token) if first_token is not None else 0.0
+        cost, reference = self._costs(provider, model, usage)
+        return Metrics(
+            latency_ms=round(latency_ms, 3),
+            ttft_ms=round(ttft_ms, 3) if ttft_ms is not None else None,
+            tokens_per_s=round(usage.completion_tokens / gen_s, 2)
+            if gen_s > 0 and usage.completion_tokens
+            else None,
+            cost_usd=cost,
+            reference_cost_usd=reference,
+        )
+
+    def _costs(
+        self, provider: ProviderName, model: str, usage: Usage
+    ) -> tuple[float, float | None]:
+        if provider == "ollama":
+            reference = pricing.openai_cost(
+                self._runtime.reference_model, usage.prompt_tokens, usage.completion_tokens
+            )
+            return 0.0, reference
+        return pricing.openai_cost(model, usage.prompt_tokens, usage.completion_tokens) or 0.0, None
+
+    def _record(
+        self,
+        stream: ChatStream,
+        call: ProviderCall,
+        surface: Surface,
+        acc: _Accumulator,
+        started: float,
+        first_token: float | None,
+        status: str,
+        error_type: str | None,
+    ) -> None:
+        usage = acc.usage or Usage()
+        cost, reference = self._costs(stream.provider, call.model, usage)
+        self._usage.record(
+            UsageRecord(
+                request_id=stream.id,
+                surface=surface,
+                provider=stream.provider,
+                model=call.model,
+                status=status,
+                error_type=None if status == "ok" else error_type,
+                prompt_tokens=usage.prompt_tokens,
+                completion_tokens=usage.completion_tokens,
+                reasoning_tokens=usage.reasoning_tokens,
+                total_tokens=usage.total_tokens or usage.prompt_tokens + usage.completion_tokens,
+                latency_ms=round((time.perf_counter() - started) * 1000, 3),
+                ttft_ms=round((first_token - started) * 1000, 3) if first_token else None,
+                cost_usd=cost,
+                reference_cost_usd=reference,
+                structured=call.json_mode,
+            )
+        )

@@ -1,0 +1,73 @@
+"""Builds, starts and stops every service of one app instance (no globals)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from connector.config import Settings
+from connector.db import make_engine, migrate
+from connector.providers.registry import ProviderRegistry
+from connector.secrets import KeyStore
+from connector.services import pricing
+from connector.services.chat import ChatService
+from connector.services.conversations import ConversationService
+from connector.services.monitor import MonitorHub
+from connector.services.profile import ProfileService
+from connector.services.settings import RuntimeSettings
+from connector.services.usage import UsageService
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    keys: KeyStore
+    providers: ProviderRegistry
+    runtime: RuntimeSettings
+    hub: MonitorHub
+    usage: UsageService
+    chat: ChatService
+    conversations: ConversationService
+    profile: ProfileService
+
+    @classmethod
+    def build(cls, settings: Settings) -> Services:
+        engine = make_engine(settings.resolved_database_url)
+        keys = KeyStore(settings)
+        providers = ProviderRegistry(settings, keys.get)
+        runtime = RuntimeSettings(settings, engine, keys, providers)
+        hub = MonitorHub()
+        usage = UsageService(engine, hub)
+        return cls(
+            settings=settings,
+            engine=engine,
+            keys=keys,
+            providers=providers,
+            runtime=runtime,
+            hub=hub,
+            usage=usage,
+            chat=ChatService(providers, runtime, usage, hub),
+            conversations=ConversationService(engine),
+            profile=ProfileService(engine),
+        )
+
+    async def start(self) -> None:
+        def blocking_start() -> None:
+            migrate(self.engine)
+            self.keys.load()
+            self.runtime.load()
+            pricing.warm_up(self.runtime.reference_model)
+
+        await asyncio.to_thread(blocking_start)
+        await self.usage.start()
+
+    async def stop(self) -> None:
+        await self.usage.stop()
+        await self.providers.aclose()
+        self.engine.dispose()

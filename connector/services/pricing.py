@@ -1,0 +1,38 @@
+"""Prices from genai-prices, cached per model as linear per-token rates.
+
+Local Ollama models cost 0; each local request also carries what the same tokens
+would have cost on a reference OpenAI model, so the UI can show what local use saved.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from genai_prices import Usage as PriceUsage
+from genai_prices import calc_price
+
+_PER = 1_000_000
+
+
+@lru_cache(maxsize=256)
+def _rates(model: str) -> tuple[float, float] | None:
+    """USD per input token and per output token, or None for an unknown model."""
+    name = model.split("/", 1)[-1]
+    try:
+        inp = calc_price(PriceUsage(input_tokens=_PER, output_tokens=0), name, provider_id="openai")
+        out = calc_price(PriceUsage(input_tokens=0, output_tokens=_PER), name, provider_id="openai")
+    except LookupError:
+        return None
+    return float(inp.total_price) / _PER, float(out.total_price) / _PER
+
+
+def openai_cost(model: str, prompt_tokens: int, completion_tokens: int) -> float | None:
+    rates = _rates(model)
+    if rates is None:
+        return None
+    return prompt_tokens * rates[0] + completion_tokens * rates[1]
+
+
+def warm_up(reference_model: str) -> None:
+    """Load the price data before the first request (it takes ~100 ms)."""
+    _rates(reference_model)

@@ -1,0 +1,77 @@
+"""SQLModel tables. API shapes live in `schemas.py`; the schema itself is managed by
+Alembic migrations in `connector/migrations`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class AppSetting(SQLModel, table=True):
+    """Non-secret runtime settings (base URLs, defaults). Never the API key."""
+
+    __tablename__ = "app_setting"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str
+
+
+class Profile(SQLModel, table=True):
+    __tablename__ = "profile"
+
+    id: int = Field(default=1, primary_key=True)
+    display_name: str = ""
+    email: str = ""
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class UsageRecord(SQLModel, table=True):
+    __tablename__ = "usage_record"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: str = Field(index=True, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    surface: str = Field(max_length=8)
+    provider: str = Field(max_length=16)
+    model: str = Field(max_length=200)
+    status: str = Field(max_length=16)
+    error_type: str | None = Field(default=None, max_length=64)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    reasoning_tokens: int = 0
+    total_tokens: int = 0
+    latency_ms: float = 0.0
+    ttft_ms: float | None = None
+    cost_usd: float = 0.0
+    reference_cost_usd: float | None = None
+    structured: bool = False
+
+
+class Conversation(SQLModel, table=True):
+    __tablename__ = "conversation"
+
+    id: str = Field(primary_key=True, max_length=32)
+    title: str = Field(max_length=200)
+    provider: str | None = Field(default=None, max_length=16)
+    model: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Message(SQLModel, table=True):
+    __tablename__ = "message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: str = Field(foreign_key="conversation.id", index=True, ondelete="CASCADE")
+    position: int
+    role: str = Field(max_length=16)
+    content: str = ""
+    reasoning_content: str | None = None
+    parsed_json: str | None = None
+    metrics_json: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
