@@ -1,64 +1,61 @@
-// A thin typed wrapper over fetch for the connector's REST API: adds the bearer
-// token, turns error bodies into ApiError and reports 401s so the UI can ask
-// for a token.
+// The REST client: openapi-fetch typed by the schema generated from the
+// service's OpenAPI. A middleware adds the bearer token and reports 401s so the
+// UI can ask for a token; errors become ApiError.
+import createClient, { type Middleware } from 'openapi-fetch'
 import { authHeaders, reportUnauthorized } from './auth'
 import { ApiError, toApiError } from './errors'
-import type {
-  Conversation,
-  ConversationDetail,
-  ModelsResponse,
-  Profile,
-  ProviderTest,
-  SettingsUpdate,
-  SettingsView,
-  StoredMessage,
-  UsageReport,
-} from './rest'
+import type { MessageIn, Profile, SettingsUpdate } from './rest'
+import type { paths } from './schema'
 
-async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
-  let res: Response
+const auth: Middleware = {
+  onRequest({ request }) {
+    for (const [k, v] of Object.entries(authHeaders())) request.headers.set(k, v)
+    return request
+  },
+  onResponse({ response }) {
+    if (response.status === 401) reportUnauthorized()
+    return response
+  },
+}
+
+export const client = createClient<paths>({ baseUrl: globalThis.location?.origin ?? '' })
+client.use(auth)
+
+type Result<T> = { data?: T; error?: unknown; response: Response }
+
+/** The body of a successful answer; otherwise an ApiError (status 0 when the server is unreachable). */
+async function unwrap<T>(call: Promise<Result<T>>): Promise<T> {
+  let result: Result<T>
   try {
-    res = await fetch(path, {
-      method,
-      signal,
-      headers: { ...authHeaders(), ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    })
+    result = await call
   } catch (err) {
     if ((err as Error).name === 'AbortError') throw err
     throw new ApiError(0, 'Cannot reach the connector', 'network_error')
   }
-  if (res.status === 401) reportUnauthorized()
-  if (res.status === 204) return undefined as T
-  const text = await res.text()
-  let data: unknown = null
-  try {
-    data = text ? JSON.parse(text) : null
-  } catch {
-    data = { error: { message: text.slice(0, 300) } }
-  }
-  if (!res.ok) throw toApiError(res.status, data)
-  return data as T
+  if (!result.response.ok) throw toApiError(result.response.status, result.error)
+  return result.data as T
 }
 
+const cid = (id: string) => ({ params: { path: { conversation_id: id } } })
+
 export const api = {
-  models: () => request<ModelsResponse>('GET', '/models'),
-  settings: () => request<SettingsView>('GET', '/settings'),
-  saveSettings: (update: SettingsUpdate) => request<SettingsView>('POST', '/settings', update),
-  profile: () => request<Profile>('GET', '/profile'),
-  saveProfile: (profile: Profile) => request<Profile>('POST', '/profile', profile),
-  testProvider: (name: string) => request<ProviderTest>('POST', `/providers/${encodeURIComponent(name)}/test`),
-  usage: (bucket: string, since?: string) =>
-    request<UsageReport>('GET', `/usage?bucket=${encodeURIComponent(bucket)}${since ? `&since=${encodeURIComponent(since)}` : ''}`),
-  conversations: () => request<Conversation[]>('GET', '/conversations'),
-  conversation: (id: string) => request<ConversationDetail>('GET', `/conversations/${encodeURIComponent(id)}`),
-  createConversation: (body: { title?: string; provider?: string; model?: string }) =>
-    request<Conversation>('POST', '/conversations', body),
-  updateConversation: (id: string, body: { title?: string; provider?: string; model?: string }) =>
-    request<Conversation>('PATCH', `/conversations/${encodeURIComponent(id)}`, body),
-  saveMessages: (id: string, messages: StoredMessage[]) =>
-    request<unknown>('PUT', `/conversations/${encodeURIComponent(id)}/messages`, { messages }),
-  deleteConversation: (id: string) => request<void>('DELETE', `/conversations/${encodeURIComponent(id)}`),
+  models: () => unwrap(client.GET('/models')),
+  settings: () => unwrap(client.GET('/settings')),
+  saveSettings: (body: SettingsUpdate) => unwrap(client.POST('/settings', { body })),
+  profile: () => unwrap(client.GET('/profile')),
+  saveProfile: (body: Profile) => unwrap(client.POST('/profile', { body })),
+  testProvider: (name: string) => unwrap(client.POST('/providers/{name}/test', { params: { path: { name } } })),
+  usage: (bucket: 'minute' | 'hour' | 'day', since?: string) =>
+    unwrap(client.GET('/usage', { params: { query: { bucket, since } } })),
+  conversations: () => unwrap(client.GET('/conversations')),
+  conversation: (id: string) => unwrap(client.GET('/conversations/{conversation_id}', cid(id))),
+  createConversation: (body: { title: string; provider?: 'ollama' | 'openai'; model?: string }) =>
+    unwrap(client.POST('/conversations', { body })),
+  updateConversation: (id: string, body: { title?: string; provider?: 'ollama' | 'openai'; model?: string }) =>
+    unwrap(client.PATCH('/conversations/{conversation_id}', { ...cid(id), body })),
+  saveMessages: (id: string, messages: MessageIn[]) =>
+    unwrap(client.PUT('/conversations/{conversation_id}/messages', { ...cid(id), body: { messages } })),
+  deleteConversation: (id: string) => unwrap(client.DELETE('/conversations/{conversation_id}', cid(id))),
 }
 
 /** Downloads an export through fetch (so the bearer token is sent) and saves it. */

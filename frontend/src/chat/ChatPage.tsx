@@ -4,7 +4,7 @@
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react'
 import { api, downloadExport } from '../api/client'
 import { errorMessage } from '../api/errors'
-import type { Conversation, ModelsResponse, StoredMessage } from '../api/rest'
+import type { Conversation, MessageIn, ModelsResponse, ProviderName, StoredMessage } from '../api/rest'
 import type { ChatRequest, ChatServerMessage } from '../api/types'
 import { uid } from '../lib/format'
 import { navigate, usePath } from '../lib/router'
@@ -30,8 +30,8 @@ const DEFAULT_OPTIONS: Options = {
   schema: EXAMPLE_SCHEMA,
 }
 
-function toStored(messages: ChatMessage[], system: string): StoredMessage[] {
-  const out: StoredMessage[] = system.trim() ? [{ role: 'system', content: system }] : []
+function toStored(messages: ChatMessage[], system: string): MessageIn[] {
+  const out: MessageIn[] = system.trim() ? [{ role: 'system', content: system }] : []
   for (const m of messages) {
     if (m.status === 'streaming') continue
     if (m.role === 'assistant' && m.status === 'error' && !m.content) continue
@@ -98,7 +98,7 @@ export function ChatPage({ visible }: { visible: boolean }) {
   const [state, dispatch] = useReducer(chatReducer, initialChatState)
   const [models, setModels] = useState<ModelsResponse | null>(null)
   const [modelsError, setModelsError] = useState<string | null>(null)
-  const [provider, setProvider] = useState('ollama')
+  const [provider, setProvider] = useState<ProviderName>('ollama')
   const [model, setModel] = useState('')
   const [conversations, setConversations] = useState<Conversation[] | null>(null)
   const [convError, setConvError] = useState<string | null>(null)
@@ -329,7 +329,7 @@ export function ChatPage({ visible }: { visible: boolean }) {
     provider === 'ollama' &&
     !!ollama?.available &&
     !!model &&
-    !ollama.models.some((m) => m.id === model || m.id === `${model}:latest`)
+    !(ollama.models ?? []).some((m) => m.id === model || m.id === `${model}:latest`)
 
   // Scroll to the newest text while streaming, unless the reader scrolled up.
   const scroller = useRef<HTMLDivElement>(null)

@@ -1,13 +1,13 @@
 // Provider + model choice fed by GET /models; an unavailable provider is still
 // listed, with its reason and what to do about it.
-import type { ModelsResponse, ProviderInfo } from '../api/rest'
+import type { ModelsResponse, ProviderInfo, ProviderName } from '../api/rest'
 import { Link } from '../lib/router'
 
 interface Props {
   models: ModelsResponse | null
-  provider: string
+  provider: ProviderName
   model: string
-  onChange: (provider: string, model: string) => void
+  onChange: (provider: ProviderName, model: string) => void
   disabled?: boolean
 }
 
@@ -29,7 +29,7 @@ export function ModelPicker({ models, provider, model, onChange, disabled }: Pro
         disabled={disabled}
         onChange={(e) => {
           const next = providers.find((p) => p.name === e.target.value)
-          onChange(e.target.value, next?.models[0]?.id ?? '')
+          onChange(e.target.value as ProviderName, next?.models?.[0]?.id ?? '')
         }}
       >
         {providers.length === 0 ? <option value={provider}>{providerLabel(provider)}</option> : null}
@@ -54,7 +54,7 @@ export function ModelPicker({ models, provider, model, onChange, disabled }: Pro
         autoComplete="off"
       />
       <datalist id={listId}>
-        {current?.models.map((m) => (
+        {current?.models?.map((m) => (
           <option key={m.id} value={m.id} />
         ))}
       </datalist>

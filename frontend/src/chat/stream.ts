@@ -13,7 +13,7 @@ export interface ChatMessage {
   requestId?: string
   parsed?: unknown
   usage?: Usage | null
-  metrics?: Metrics | null
+  metrics?: Partial<Metrics> | null
   error?: ErrorObject & { status: number }
   model?: string
 }

@@ -4,7 +4,7 @@
 import { useEffect, useState } from 'react'
 import { api } from '../api/client'
 import { errorMessage } from '../api/errors'
-import type { ProviderTest, SettingsUpdate, SettingsView } from '../api/rest'
+import type { ProviderName, ProviderTest, SettingsUpdate, SettingsView } from '../api/rest'
 import { fmtMs } from '../lib/format'
 import { Notice, Spinner } from '../lib/ui'
 import { providerLabel } from '../chat/ModelPicker'
@@ -63,7 +63,12 @@ export function SettingsPage() {
   const [loadError, setLoadError] = useState<string | null>(null)
   const [key, setKey] = useState('')
   const [keyMsg, setKeyMsg] = useState<{ ok: boolean; text: string } | null>(null)
-  const [form, setForm] = useState({ openai_base_url: '', ollama_base_url: '', default_provider: 'ollama', default_model: '' })
+  const [form, setForm] = useState({
+    openai_base_url: '',
+    ollama_base_url: '',
+    default_provider: 'ollama' as ProviderName,
+    default_model: '',
+  })
   const [formMsg, setFormMsg] = useState<{ ok: boolean; text: string } | null>(null)
   const [busy, setBusy] = useState(false)
 
@@ -107,7 +112,10 @@ export function SettingsPage() {
     if (urlErrors.openai_base_url || urlErrors.ollama_base_url) return
     const update: SettingsUpdate = {}
     if (settings) {
-      for (const k of Object.keys(form) as (keyof typeof form)[]) if (form[k] !== settings[k]) update[k] = form[k]
+      if (form.openai_base_url !== settings.openai_base_url) update.openai_base_url = form.openai_base_url
+      if (form.ollama_base_url !== settings.ollama_base_url) update.ollama_base_url = form.ollama_base_url
+      if (form.default_provider !== settings.default_provider) update.default_provider = form.default_provider
+      if (form.default_model !== settings.default_model) update.default_model = form.default_model
     }
     if (Object.keys(update).length === 0) {
       setFormMsg({ ok: true, text: 'Nothing changed.' })
@@ -231,7 +239,7 @@ export function SettingsPage() {
             <select
               id="default-provider"
               value={form.default_provider}
-              onChange={(e) => setForm({ ...form, default_provider: e.target.value })}
+              onChange={(e) => setForm({ ...form, default_provider: e.target.value as ProviderName })}
             >
               <option value="ollama">Ollama</option>
               <option value="openai">OpenAI</option>
