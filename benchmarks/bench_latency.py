@@ -18,6 +18,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -45,8 +46,6 @@ def _serve_fake(chunk_delay: float, queue: Any, stop: Any) -> None:
 
 
 def _free_port() -> int:
-    import socket
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -192,7 +191,12 @@ def main(argv: list[str] | None = None) -> int:
         try:
             _wait_healthy(connector, proc)
             headers = {"Authorization": f"Bearer {args.api_key}"}
-            with httpx.Client(timeout=args.timeout, headers=headers) as client:
+            # Without TCP_NODELAY, httpx's separate header and body writes meet the
+            # peer's delayed ACK and every request would measure ~40 ms.
+            nodelay = httpx.HTTPTransport(
+                socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+            )
+            with httpx.Client(timeout=args.timeout, headers=headers, transport=nodelay) as client:
                 direct_url = f"{upstream}/chat/completions"
                 via_url = f"{connector}/v1/chat/completions"
                 plain, routed = _body(args.model, False), _body(f"openai/{args.model}", False)

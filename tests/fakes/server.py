@@ -44,7 +44,7 @@ class ServerThread:
         app: Any,
         *,
         lifespan: Literal["auto", "on", "off"] = "auto",
-        loop: str = "asyncio",
+        loop: str = "auto",
         start_timeout: float = 20.0,
         graceful_timeout: int = 2,
         log_level: str = "warning",
