@@ -72,7 +72,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="One local gateway for local (Ollama) and cloud (OpenAI) chat models.",
         lifespan=lifespan,
-        max_body_size=settings.max_body_bytes,
     )
     app.state.services = services
     errors.install(app)

@@ -14,12 +14,17 @@ import json
 from urllib.parse import parse_qs, urlsplit
 
 from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from connector.config import LOOPBACK_HOSTS, Settings
 
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 _PUBLIC_PREFIXES = ("/app/", "/assets/")
+_REFUSALS = {
+    401: ("authentication_error", "invalid_api_token"),
+    403: ("permission_error", "forbidden"),
+    413: ("invalid_request_error", "request_too_large"),
+}
 _PUBLIC_PATHS = {"/", "/healthz", "/app", "/favicon.ico", "/favicon.svg"}
 
 
@@ -39,6 +44,36 @@ def _hostname(host_header: str) -> str:
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
+async def _read_limited(receive: Receive, limit: int) -> bytes | None:
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        parts.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(parts)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
 class SecurityMiddleware:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
@@ -47,6 +82,7 @@ class SecurityMiddleware:
         self.hosts = set(LOOPBACK_HOSTS) | extra
         self.origins = {o.strip().rstrip("/").lower() for o in settings.allowed_origins if o != "*"}
         self.token = settings.api_token.get_secret_value() if settings.api_token else None
+        self.max_body = settings.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -90,6 +126,27 @@ class SecurityMiddleware:
                     "This connector needs its API token: send `Authorization: Bearer TOKEN`.",
                 )
                 return
+        length = headers.get("content-length")
+        if length and length.isdigit() and int(length) > self.max_body:
+            # Refused from the header alone; FastAPI's own limit covers chunked bodies.
+            await self._refuse(
+                scope, receive, send, 413,
+                f"Request body is too large (limit {self.max_body} bytes; "
+                "CONNECTOR_MAX_BODY_BYTES).",
+            )
+            return
+        if kind == "http" and not length and method in _UNSAFE:
+            # A chunked upload: read it here (up to the limit) so an oversized one gets
+            # the same JSON 413, then replay it to the app.
+            body = await _read_limited(receive, self.max_body)
+            if body is None:
+                await self._refuse(
+                    scope, receive, send, 413,
+                    f"Request body is too large (limit {self.max_body} bytes; "
+                    "CONNECTOR_MAX_BODY_BYTES).",
+                )
+                return
+            receive = _replay(body, receive)
         await self.app(scope, receive, send)
 
     def _origin_ok(self, origin: str, host_header: str) -> bool:
@@ -122,15 +179,9 @@ class SecurityMiddleware:
             # Closing before accept makes the server answer the handshake with 403.
             await send({"type": "websocket.close", "code": 1008, "reason": message[:120]})
             return
+        kind, code = _REFUSALS[status]
         body = json.dumps(
-            {
-                "error": {
-                    "message": message,
-                    "type": "permission_error" if status == 403 else "authentication_error",
-                    "param": None,
-                    "code": "forbidden" if status == 403 else "invalid_api_token",
-                }
-            }
+            {"error": {"message": message, "type": kind, "param": None, "code": code}}
         ).encode()
         await send(
             {

@@ -6,7 +6,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from fastapi.sse import EventSourceResponse
 
 from connector.api.deps import ChatDep
 from connector.api.sse import cancel_on_disconnect, chat_events
@@ -14,6 +13,11 @@ from connector.schemas import ChatCompletion, ChatRequest, ErrorResponse, Surfac
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 413, 429, 502, 503, 504)
+}
+# Streaming routes return their own EventSourceResponse (so an error before the first
+# chunk keeps its HTTP status); this only documents the media type.
+SSE_DOC: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}
 }
 _STREAM_DOC = 'With `"stream": true` the answer is an SSE stream like `/chat/completions/stream`.'
 
@@ -49,7 +53,7 @@ async def v1_chat_completions(body: ChatRequest, request: Request, chat: ChatDep
     return await _complete(body, request, chat, "v1")
 
 
-@router.post("/chat/completions/stream", response_class=EventSourceResponse, responses=ERRORS)
+@router.post("/chat/completions/stream", responses={**ERRORS, **SSE_DOC})
 async def chat_completions_stream(body: ChatRequest, chat: ChatDep) -> Response:
     """SSE: `chat.completion.chunk` frames, a usage chunk (`choices: []`), `[DONE]`."""
     return await chat_events(chat.open(body, "sse"))

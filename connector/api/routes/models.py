@@ -8,10 +8,9 @@ import time
 
 from fastapi import APIRouter
 from fastapi.responses import Response
-from fastapi.sse import EventSourceResponse
 
 from connector.api.deps import ServicesDep
-from connector.api.routes.chat import ERRORS
+from connector.api.routes.chat import ERRORS, SSE_DOC
 from connector.api.sse import events_from
 from connector.errors import ConnectorError
 from connector.providers.base import ModelListing
@@ -73,7 +72,7 @@ async def v1_models(services: ServicesDep) -> OpenAIModelList:
     return OpenAIModelList(data=data)
 
 
-@router.post("/models/pull", response_class=EventSourceResponse, responses=ERRORS)
+@router.post("/models/pull", responses={**ERRORS, **SSE_DOC})
 async def pull_model(body: PullRequest, services: ServicesDep) -> Response:
     """Pull an Ollama model, streaming Ollama's progress as SSE; closing the request
     cancels the pull."""
