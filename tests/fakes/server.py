@@ -49,7 +49,10 @@ class ServerThread:
         graceful_timeout: int = 2,
         log_level: str = "warning",
     ) -> None:
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted connections
+        # only for sockets whose proto says TCP; with proto 0 every keep-alive response
+        # waits ~40 ms for the client's delayed ACK (Nagle).
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((LOOPBACK, 0))
         self.port = int(self._sock.getsockname()[1])
