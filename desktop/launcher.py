@@ -234,6 +234,9 @@ def run_window(settings: Any, lock: InstanceLock, self_check_file: Path | None) 
     stop_started = time.monotonic()
     stopped = server.stop()
     stop_seconds = time.monotonic() - stop_started
+    if check is not None and check.thread is not None:
+        check.thread.join(10)
+    leftover = _finish_threads(timeout=3.0)
     if check is not None:
         check.write(
             {
@@ -242,10 +245,17 @@ def run_window(settings: Any, lock: InstanceLock, self_check_file: Path | None) 
                 "port": port,
                 "server_stopped": stopped,
                 "stop_seconds": stop_seconds,
-                "threads_at_exit": _live_threads(),
+                "threads_at_exit": leftover,
             }
         )
-    return EXIT_OK if stopped else EXIT_FAILED
+    code = EXIT_OK if stopped else EXIT_FAILED
+    if leftover:
+        # A toolkit callback stuck on a destroyed window must not keep a windowless
+        # process alive.
+        log.warning("threads still running at exit: %s; exiting anyway", leftover)
+        logging.shutdown()
+        os._exit(code)
+    return code
 
 
 def _gui_name() -> Literal["qt"] | None:
@@ -274,7 +284,14 @@ def _close_on_signals(window: Any) -> None:
             signal.signal(getattr(signal, name), close)
 
 
-def _live_threads() -> list[str]:
+def _finish_threads(timeout: float) -> list[str]:
+    """Give non-daemon threads (toolkit event handlers) a moment to end; the names
+    of those still running."""
+    deadline = time.monotonic() + timeout
+    for thread in threading.enumerate():
+        if thread is threading.main_thread() or thread.daemon:
+            continue
+        thread.join(max(0.0, deadline - time.monotonic()))
     return [
         t.name
         for t in threading.enumerate()

@@ -100,6 +100,8 @@ class SelfCheck:
     results: dict[str, Any] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     focused: threading.Event = field(default_factory=threading.Event)
+    thread: threading.Thread | None = None
+    _closed: threading.Event | None = None
 
     def wrap(self, app: ASGIApp) -> ASGIApp:
         self.recorder = RequestRecorder(app)
@@ -109,6 +111,9 @@ class SelfCheck:
         deadline = time.monotonic() + timeout
         last: Any = None
         while time.monotonic() < deadline:
+            if self._closed is not None and self._closed.is_set():
+                self.errors.append(f"the window closed while waiting for {what}")
+                return None
             try:
                 last = probe()
             except Exception as exc:  # the page may be mid-navigation
@@ -123,21 +128,28 @@ class SelfCheck:
     def run(self, app_window: AppWindow, gui: QtMainThread | None) -> None:
         """pywebview calls this on its worker thread once the GUI loop runs."""
         window = app_window.window
+        self.thread = threading.current_thread()
         try:
             self._run(app_window, gui)
         except Exception as exc:
             self.errors.append(f"self-check failed: {exc!r}")
         finally:
-            window.destroy()
+            if not window.events.closed.is_set():
+                window.destroy()
 
     def _run(self, app_window: AppWindow, gui: QtMainThread | None) -> None:
         window = app_window.window
+        self._closed = window.events.closed._event  # set when the window is gone
         timeout = self.config.timeout
-        self.results["shown"] = window.events.shown.wait(timeout)
-        self.results["loaded"] = window.events.loaded.wait(timeout)
+        self.results["shown"] = bool(
+            self._wait("the window to show", window.events.shown.is_set, timeout)
+        )
+        self.results["loaded"] = bool(
+            self._wait("the page to load", window.events.loaded.is_set, timeout)
+        )
         rendered = self._wait(
             "the SPA to render",
-            lambda: window.evaluate_js(
+            lambda: app_window.eval_js(
                 "(() => { const r = document.getElementById('root');"
                 " return r ? r.childElementCount : 0; })()"
             ),
@@ -157,7 +169,7 @@ class SelfCheck:
         )
         self.results["api_calls_ok"] = api_calls or []
         self.results["requests_seen"] = list(recorder.seen) if recorder else []
-        self.results["page"] = window.evaluate_js(
+        self.results["page"] = app_window.eval_js(
             "JSON.stringify({title: document.title, origin: window.location.origin,"
             " path: window.location.pathname, text: document.body.innerText.slice(0, 300)})"
         )
@@ -171,21 +183,25 @@ class SelfCheck:
             time.sleep(0.5)  # let the last paint reach the screen
             self.results["screenshot"] = gui.call(lambda: grab_screenshot(window, str(shot)))
         if self.config.hold_seconds > 0:
-            self.results["focused_while_held"] = self.focused.wait(self.config.hold_seconds)
+            # Held open for the caller; a focus request or the window closing ends it.
+            deadline = time.monotonic() + self.config.hold_seconds
+            while time.monotonic() < deadline and not window.events.closed.is_set():
+                if self.focused.wait(0.1):
+                    break
+            self.results["focused_while_held"] = self.focused.is_set()
         self.results["focus_requests"] = app_window.focus_requests
         self.results["shown_at"] = app_window.shown_at
         self.results["loaded_at"] = app_window.loaded_at
 
     def _check_links(self, app_window: AppWindow) -> None:
-        window = app_window.window
         link = f"{self.config.foreign_url}/link-in-reply"
         # The guard is installed on `loaded`; make sure it is there before clicking.
         self._wait(
             "the link guard",
-            lambda: window.evaluate_js("window.__aiConnectorLinkGuard === true"),
+            lambda: app_window.eval_js("window.__aiConnectorLinkGuard === true"),
             10,
         )
-        window.evaluate_js(
+        app_window.eval_js(
             "(() => { const a = document.createElement('a'); a.href = "
             + json.dumps(link)
             + "; a.textContent = 'x'; document.body.appendChild(a); a.click(); a.remove();"
@@ -194,21 +210,27 @@ class SelfCheck:
         self.results["link_opened_externally"] = bool(
             self._wait("the link to open outside", lambda: link in app_window.links.opened, 10)
         )
-        self.results["url_after_link"] = window.get_current_url()
+        self.results["url_after_link"] = app_window.current_url()
 
         # A script navigating the window itself: the page goes to the browser and the
         # window comes back to the app.
         nav = f"{self.config.foreign_url}/navigated"
-        window.evaluate_js(f"window.location.href = {json.dumps(nav)}; true")
+        app_window.eval_js(f"window.location.href = {json.dumps(nav)}; true")
         self.results["navigation_opened_externally"] = bool(
             self._wait("the navigation to open outside", lambda: nav in app_window.links.opened, 15)
         )
         back = self._wait(
             "the window to return to the app",
-            lambda: (window.get_current_url() or "").startswith(app_window.origin + "/"),
+            lambda: (app_window.current_url() or "").startswith(app_window.origin + "/"),
             15,
         )
-        self.results["url_after_navigation"] = window.get_current_url() if back else None
+        self.results["url_after_navigation"] = app_window.current_url() if back else None
+        # The page reloaded: wait for its `loaded` handling (the guard) to finish.
+        self._wait(
+            "the link guard after returning",
+            lambda: app_window.eval_js("window.__aiConnectorLinkGuard === true"),
+            10,
+        )
 
     def write(self, extra: dict[str, Any]) -> None:
         report = {**self.results, **extra, "errors": self.errors}

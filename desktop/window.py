@@ -13,16 +13,18 @@ token):
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import webbrowser
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from webview import Window
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 TITLE = "AI Connector"
 EXTERNAL_SCHEMES = ("http", "https", "mailto")
@@ -49,6 +51,28 @@ _LINK_GUARD_JS = """
   return true;
 })()
 """
+
+
+def call_with_timeout(fn: Callable[[], T], timeout: float) -> T:
+    """Run a pywebview call that may never return (they wait on the GUI thread without
+    a timeout, and a window closing mid-call leaves them waiting forever) on a daemon
+    thread, so neither the caller nor process exit can hang on it."""
+    box: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
+
+    def run() -> None:
+        try:
+            box.put((True, fn()))
+        except BaseException as exc:
+            box.put((False, exc))
+
+    threading.Thread(target=run, name="webview-call", daemon=True).start()
+    try:
+        ok, value = box.get(timeout=timeout)
+    except queue.Empty:
+        raise TimeoutError(f"the window did not answer within {timeout:.0f} s") from None
+    if ok:
+        return cast(T, value)
+    raise value
 
 
 def origin_of(url: str) -> str:
@@ -119,12 +143,13 @@ class AppWindow:
         import time
 
         self.shown_at = time.time()
+        log.info("window shown")
 
     def _on_loaded(self) -> None:
         import time
 
         try:
-            url = self.window.get_current_url() or ""
+            url = self.current_url()
         except Exception:  # the window may be closing
             return
         if url.startswith(("about:", "data:")) or not url:
@@ -137,9 +162,15 @@ class AppWindow:
         if self.loaded_at is None:
             self.loaded_at = time.time()
         try:
-            self.window.evaluate_js(_LINK_GUARD_JS)
-        except Exception:
-            log.exception("could not install the link guard")
+            self.eval_js(_LINK_GUARD_JS)
+        except Exception as exc:
+            log.warning("could not install the link guard: %r", exc)
+
+    def current_url(self, timeout: float = 5.0) -> str:
+        return call_with_timeout(self.window.get_current_url, timeout) or ""
+
+    def eval_js(self, script: str, timeout: float = 10.0) -> Any:
+        return call_with_timeout(lambda: self.window.evaluate_js(script), timeout)
 
     def focus(self) -> bool:
         """Bring the window to the front (a second launch asks for this)."""
