@@ -130,7 +130,10 @@ class SecurityMiddleware:
         if length and length.isdigit() and int(length) > self.max_body:
             # Refused from the header alone; FastAPI's own limit covers chunked bodies.
             await self._refuse(
-                scope, receive, send, 413,
+                scope,
+                receive,
+                send,
+                413,
                 f"Request body is too large (limit {self.max_body} bytes; "
                 "CONNECTOR_MAX_BODY_BYTES).",
             )
@@ -141,7 +144,10 @@ class SecurityMiddleware:
             body = await _read_limited(receive, self.max_body)
             if body is None:
                 await self._refuse(
-                    scope, receive, send, 413,
+                    scope,
+                    receive,
+                    send,
+                    413,
                     f"Request body is too large (limit {self.max_body} bytes; "
                     "CONNECTOR_MAX_BODY_BYTES).",
                 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -58,6 +59,58 @@ def build_params(call: ProviderCall) -> dict[str, Any]:
             exclude_none=True, by_alias=True, mode="json"
         )
     return params
+
+
+def _parse_event(data: str) -> dict[str, Any]:
+    try:
+        event = json.loads(data)
+    except ValueError as exc:
+        raise UpstreamError(f"OpenAI sent an event that is not JSON: {data[:200]!r}") from exc
+    if not isinstance(event, dict):
+        raise UpstreamError(f"OpenAI sent an unexpected event: {data[:200]!r}")
+    if "error" in event:  # an error after the stream started
+        error = event["error"]
+        message = error.get("message") if isinstance(error, dict) else error
+        raise UpstreamError(f"OpenAI: {message}")
+    return event
+
+
+def _chunk(event: dict[str, Any]) -> ProviderChunk:
+    chunk = ProviderChunk()
+    choices = event.get("choices") or []
+    if choices:
+        choice = choices[0]
+        delta = choice.get("delta") or {}
+        chunk.content = delta.get("content") or ""
+        # OpenAI-compatible servers (llama.cpp, vLLM, Ollama's /v1) send thinking
+        # as reasoning_content or reasoning.
+        reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+        chunk.reasoning = reasoning if isinstance(reasoning, str) else ""
+        if delta.get("tool_calls"):
+            chunk.tool_calls = [
+                ToolCall(
+                    index=tc.get("index"),
+                    id=tc.get("id"),
+                    function=FunctionCall(
+                        name=(tc.get("function") or {}).get("name"),
+                        arguments=(tc.get("function") or {}).get("arguments"),
+                    ),
+                )
+                for tc in delta["tool_calls"]
+            ]
+        chunk.finish_reason = choice.get("finish_reason")
+    usage = event.get("usage")
+    if usage:
+        details = usage.get("completion_tokens_details") or {}
+        chunk.usage = Usage(
+            prompt_tokens=usage.get("prompt_tokens") or 0,
+            completion_tokens=usage.get("completion_tokens") or 0,
+            total_tokens=usage.get("total_tokens") or 0,
+            completion_tokens_details=CompletionTokensDetails(
+                reasoning_tokens=details.get("reasoning_tokens") or 0
+            ),
+        )
+    return chunk
 
 
 class OpenAIProvider:
@@ -147,50 +200,22 @@ class OpenAIProvider:
         params = build_params(call)
         client = self._get_client()
         with self._translated(call.model):
-            stream = await client.chat.completions.create(
+            # The SDK builds, authenticates and sends the request and maps error
+            # statuses; the SSE lines are read raw, because the SDK's per-chunk model
+            # parsing costs several milliseconds a request.
+            async with client.chat.completions.with_streaming_response.create(
                 model=call.model,
                 stream=True,
                 stream_options={"include_usage": True},
                 **params,
-            )
-            try:
-                async for event in stream:
-                    chunk = ProviderChunk()
-                    if event.choices:
-                        choice = event.choices[0]
-                        delta = choice.delta
-                        chunk.content = delta.content or ""
-                        extra = delta.model_extra or {}
-                        # OpenAI-compatible servers (llama.cpp, vLLM, Ollama's /v1)
-                        # send thinking as reasoning_content or reasoning.
-                        reasoning = extra.get("reasoning_content") or extra.get("reasoning")
-                        chunk.reasoning = reasoning if isinstance(reasoning, str) else ""
-                        if delta.tool_calls:
-                            chunk.tool_calls = [
-                                ToolCall(
-                                    index=tc.index,
-                                    id=tc.id,
-                                    function=FunctionCall(
-                                        name=tc.function.name if tc.function else None,
-                                        arguments=tc.function.arguments if tc.function else None,
-                                    ),
-                                )
-                                for tc in delta.tool_calls
-                            ]
-                        chunk.finish_reason = choice.finish_reason
-                    if event.usage is not None:
-                        details = event.usage.completion_tokens_details
-                        chunk.usage = Usage(
-                            prompt_tokens=event.usage.prompt_tokens,
-                            completion_tokens=event.usage.completion_tokens,
-                            total_tokens=event.usage.total_tokens,
-                            completion_tokens_details=CompletionTokensDetails(
-                                reasoning_tokens=(details.reasoning_tokens or 0) if details else 0
-                            ),
-                        )
-                    yield chunk
-            finally:
-                await stream.close()
+            ) as response:
+                async for line in response.iter_lines():
+                    if not line.startswith("data:"):
+                        continue
+                    data = line[5:].strip()
+                    if data == "[DONE]":
+                        break
+                    yield _chunk(_parse_event(data))
 
     async def list_models(self) -> ModelListing:
         try:
