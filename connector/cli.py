@@ -55,7 +55,9 @@ def main(argv: list[str] | None = None) -> None:
         log_config=None,
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=5,
-        proxy_headers=False,
+        # X-Forwarded-For is trusted only from a proxy on this machine (uvicorn's default
+        # forwarded_allow_ips), so remote clients behind it still count as remote.
+        proxy_headers=True,
     )
 
 
