@@ -224,6 +224,8 @@ def test_messages_and_model_reach_ollama(live_server: str, upstream: FakeUpstrea
     assert sent["model"] == "llama3.2"
     assert [m["content"] for m in sent["messages"]] == ["Be brief.", "Why is the sky blue?"]
     assert [m["role"] for m in sent["messages"]] == ["system", "user"]
+    # A stream read to its end is not counted as a cancellation.
+    assert upstream.cancelled == 0
 
 
 def test_tool_calls_come_back_in_openai_shape(live_server: str, upstream: FakeUpstream) -> None:
