@@ -12,3 +12,6 @@ createRoot(document.getElementById('root')!).render(
     <App />
   </StrictMode>,
 )
+
+// Fetch the Markdown renderer while the user types, so the first reply renders formatted.
+setTimeout(() => void import('./chat/Markdown'), 0)

@@ -214,10 +214,6 @@ export function ChatPage({ visible }: { visible: boolean }) {
 
   const run = async (base: ChatMessage[], userText?: string) => {
     setFormError(null)
-    if (!model) {
-      setFormError('Choose a model first.')
-      return
-    }
     let schema: Record<string, unknown> | null = null
     if (options.structured) {
       const { checkSchema } = await import('./schema')
@@ -241,7 +237,7 @@ export function ChatPage({ visible }: { visible: boolean }) {
     if (!id) {
       try {
         const title = (userText ?? history.find((m) => m.role === 'user')?.content ?? 'New chat').replace(/\s+/g, ' ').slice(0, 60)
-        const c = await api.createConversation({ title, provider, model })
+        const c = await api.createConversation({ title, ...(models ? { provider } : {}), ...(model ? { model } : {}) })
         id = c.id
         loadedId.current = id
         setActiveId(id)
@@ -251,11 +247,12 @@ export function ChatPage({ visible }: { visible: boolean }) {
         setConvError(`Not saved: ${errorMessage(err)}`)
       }
     } else {
-      api.updateConversation(id, { provider, model }).catch(() => undefined)
+      if (models && model) api.updateConversation(id, { provider, model }).catch(() => undefined)
     }
+    // Before GET /models answers (or with no model typed) the server's defaults apply.
     const request: ChatRequest = {
-      provider,
-      model,
+      ...(models ? { provider } : {}),
+      ...(models && model ? { model } : {}),
       stream: true,
       messages: [
         ...(options.system.trim() ? [{ role: 'system' as const, content: options.system }] : []),

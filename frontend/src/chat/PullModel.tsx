@@ -26,13 +26,16 @@ function Bar({ completed, total }: { completed: number; total: number }) {
 export function PullModel({ name, onDone, onClose }: Props) {
   const [state, setState] = useState<PullState | null>(null)
   const abortRef = useRef<AbortController | null>(null)
-  useEffect(() => () => abortRef.current?.abort(), [])
 
   const start = async () => {
+    abortRef.current?.abort()
     const ctrl = new AbortController()
     abortRef.current = ctrl
+    // Only the latest pull may touch the panel (a restarted pull outlives its predecessor).
+    const current = () => abortRef.current === ctrl
+    const update = (next: PullState) => current() && setState(next)
     let s: PullState = initialPull
-    setState(s)
+    update(s)
     try {
       const res = await fetch('/models/pull', {
         method: 'POST',
@@ -51,17 +54,25 @@ export function PullModel({ name, onDone, onClose }: Props) {
           continue
         }
         s = applyPull(s, p)
-        setState(s)
+        update(s)
       }
-      if (s.done) onDone()
-      else if (!s.error) setState({ ...s, error: 'The pull ended before Ollama reported success.' })
+      if (s.done) {
+        if (current()) onDone()
+      } else if (!s.error) update({ ...s, error: 'The pull ended before Ollama reported success.' })
     } catch (err) {
-      if ((err as Error).name === 'AbortError') setState({ ...s, status: 'cancelled' })
-      else setState({ ...s, error: errorMessage(err) })
+      if ((err as Error).name === 'AbortError') update({ ...s, status: 'cancelled' })
+      else update({ ...s, error: errorMessage(err) })
     } finally {
-      abortRef.current = null
+      if (current()) abortRef.current = null
     }
   }
+
+  // Opening the panel is the request to pull; leaving it cancels the pull.
+  useEffect(() => {
+    void start()
+    return () => abortRef.current?.abort()
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [name])
 
   const running = state !== null && !state.done && !state.error && state.status !== 'cancelled'
   const sum = state ? overall(state) : { completed: 0, total: 0 }
@@ -69,13 +80,13 @@ export function PullModel({ name, onDone, onClose }: Props) {
     <div className="pull-panel" aria-label={`Pull ${name}`}>
       <div className="pull-head">
         <div>
-          <strong>{name}</strong> is not on this Ollama yet.
-          {state === null ? ' Download it now?' : null}
+          {state?.done ? 'Pulled ' : 'Pulling '}
+          <strong>{name}</strong> into Ollama
         </div>
         <div className="row">
-          {state === null || state.error || state.status === 'cancelled' ? (
+          {state?.error || state?.status === 'cancelled' ? (
             <button type="button" className="btn btn-primary btn-small" onClick={start}>
-              {state === null ? `Pull ${name}` : 'Try again'}
+              Try again
             </button>
           ) : null}
           {running ? (

@@ -116,7 +116,7 @@ export function MonitoringPage() {
               <Empty title="No requests yet">Send a chat message and it shows up here.</Empty>
             ) : (
               <div className="table-wrap">
-                <table>
+                <table data-testid="by-model">
                   <thead>
                     <tr>
                       <th>Model</th>
