@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.docker.runtime import ImageProcess, build_wheel, runtime_venv
+from tests.docker.runtime import ImageProcess
+from tests.docker.stages import build_spa, build_wheel, runtime_venv
 from tests.fakes.server import free_port
 from tests.fakes.upstream import FakeUpstream
 
@@ -16,8 +17,14 @@ StartImage = Callable[..., ImageProcess]
 
 
 @pytest.fixture(scope="session")
-def image_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_wheel(tmp_path_factory.mktemp("docker-build"))
+def image_spa() -> Path:
+    """Root of the replayed `spa` stage (the UI is in src/connector/static)."""
+    return build_spa()
+
+
+@pytest.fixture(scope="session")
+def image_wheel(image_spa: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_wheel(tmp_path_factory.mktemp("docker-build"), image_spa)
 
 
 @pytest.fixture(scope="session")

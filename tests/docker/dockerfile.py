@@ -115,11 +115,12 @@ class Copy:
     from_stage: str | None
 
 
+def parse_copy(args: str) -> Copy:
+    words = shlex.split(args)
+    flags = {w.split("=", 1)[0]: w.split("=", 1)[1] for w in words if w.startswith("--")}
+    paths = [w for w in words if not w.startswith("--")]
+    return Copy(paths[:-1], paths[-1], flags.get("--from"))
+
+
 def copies(stage: Stage) -> list[Copy]:
-    found: list[Copy] = []
-    for instruction in stage.all("COPY"):
-        words = shlex.split(instruction.args)
-        flags = {w.split("=", 1)[0]: w.split("=", 1)[1] for w in words if w.startswith("--")}
-        paths = [w for w in words if not w.startswith("--")]
-        found.append(Copy(paths[:-1], paths[-1], flags.get("--from")))
-    return found
+    return [parse_copy(i.args) for i in stage.all("COPY")]

@@ -1,27 +1,13 @@
-"""The image's runtime, replayed outside Docker.
-
-`build_wheel` does what the `wheel` stage does (the SPA comes from the frontend build
-the test command runs first, standing in for the `spa` stage); `runtime_venv` installs
-that wheel with its base dependencies only into a virtualenv, as the stage does into
-/opt/venv; `ImageProcess` starts the final stage's CMD with its ENV, the way
-`docker run` would, and stops it with SIGTERM, the way `docker stop` does.
-
-The virtualenv is cached under build/docker-runtime/, keyed by the Python version and
-the wheel's dependency list; a changed wheel is reinstalled into it (--no-deps), so
-every run tests the current code while unchanged dependencies are not resolved again.
-"""
+"""The image's final stage, run outside Docker: `ImageProcess` starts its CMD with its
+ENV (and `-e` overrides) in the virtualenv `stages.runtime_venv` built, the way
+`docker run` would, and stops it with SIGTERM, the way `docker stop` does."""
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import os
-import shutil
 import signal
 import subprocess
-import sys
 import time
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -29,125 +15,9 @@ from types import TracebackType
 import httpx
 
 from tests.docker import dockerfile
-from tests.docker.context import copy_context
-from tests.docker.dockerfile import REPO
 
-CACHE = REPO / "build" / "docker-runtime"
 # Where the image keeps its virtualenv; the Dockerfile's PATH names it.
 IMAGE_VENV = "/opt/venv"
-GUI_MODULES = ("PyQt6", "PySide6", "webview", "qtpy")
-
-
-def _run(argv: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(argv, capture_output=True, text=True, check=False, **kwargs)  # type: ignore[call-overload]
-    if result.returncode != 0:
-        raise AssertionError(
-            f"{' '.join(argv)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
-        )
-    return result  # type: ignore[no-any-return]
-
-
-def build_wheel(work: Path) -> Path:
-    """Build the wheel from the Docker build context, as the `wheel` stage does."""
-    static = REPO / "connector" / "static" / "index.html"
-    assert static.is_file(), (
-        "connector/static/index.html is missing: build the SPA first "
-        "(bash scripts/setup/frontend.sh, run by the test command)"
-    )
-    context = work / "context"
-    copy_context(context)
-    src = work / "src"
-    src.mkdir()
-    wheel_stage = next(s for s in dockerfile.load() if s.name == "wheel")
-    for copy in dockerfile.copies(wheel_stage):
-        if copy.from_stage == "spa":
-            # The `spa` stage's output: the SPA the test command built.
-            sources = [REPO / "connector" / "static"]
-        else:
-            assert copy.from_stage is None, copy
-            sources = [context / s.rstrip("/") for s in copy.sources]
-        # Docker's COPY: a directory's contents go into the destination; a file goes
-        # into it when the destination ends in "/" (all relative to WORKDIR /src).
-        dest = src / copy.dest
-        for source in sources:
-            assert source.exists(), f"COPY source {source.name} is not in the build context"
-            if source.is_dir():
-                shutil.copytree(source, dest, dirs_exist_ok=True)
-            elif copy.dest.endswith("/"):
-                dest.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(source, dest / source.name)
-            else:
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(source, dest)
-    out = work / "wheels"
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", str(out), str(src)])
-    wheels = list(out.glob("*.whl"))
-    assert len(wheels) == 1, wheels
-    return wheels[0]
-
-
-def wheel_digest(wheel: Path) -> str:
-    """A hash of the wheel's contents (not its bytes: zip timestamps differ per build)."""
-    digest = hashlib.sha256()
-    with zipfile.ZipFile(wheel) as zf:
-        for name in sorted(zf.namelist()):
-            digest.update(name.encode() + b"\0" + hashlib.sha256(zf.read(name)).digest())
-    return digest.hexdigest()
-
-
-def wheel_requirements(wheel: Path) -> list[str]:
-    with zipfile.ZipFile(wheel) as zf:
-        metadata = next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA"))
-        lines = zf.read(metadata).decode().splitlines()
-    return sorted(line for line in lines if line.startswith("Requires-Dist:"))
-
-
-def venv_python(venv: Path) -> Path:
-    return venv / "bin" / "python"
-
-
-def runtime_venv(wheel: Path) -> Path:
-    """A virtualenv with `wheel` and its base dependencies, as the image's /opt/venv."""
-    CACHE.mkdir(parents=True, exist_ok=True)
-    # Two test runs at once (a developer's and a hook's) must not build it together.
-    with open(CACHE / "lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        return _runtime_venv(wheel)
-
-
-def _runtime_venv(wheel: Path) -> Path:
-    deps_key = hashlib.sha256(
-        "\n".join([sys.version, *wheel_requirements(wheel)]).encode()
-    ).hexdigest()
-    venv = CACHE / "venv"
-    deps_stamp = CACHE / "venv.deps"
-    wheel_stamp = CACHE / "venv.wheel"
-    if not venv_python(venv).exists() or _read(deps_stamp) != deps_key:
-        shutil.rmtree(venv, ignore_errors=True)
-        wheel_stamp.unlink(missing_ok=True)
-        _run([sys.executable, "-m", "venv", str(venv)])
-        _run([str(venv_python(venv)), "-m", "pip", "install", "-q", str(wheel)])
-        deps_stamp.write_text(deps_key)
-        wheel_stamp.write_text(wheel_digest(wheel))
-    elif _read(wheel_stamp) != wheel_digest(wheel):
-        _run(
-            [
-                str(venv_python(venv)),
-                "-m",
-                "pip",
-                "install",
-                "-q",
-                "--no-deps",
-                "--force-reinstall",
-                str(wheel),
-            ]
-        )
-        wheel_stamp.write_text(wheel_digest(wheel))
-    return venv
-
-
-def _read(path: Path) -> str | None:
-    return path.read_text() if path.exists() else None
 
 
 def image_env(venv: Path, home: Path, overrides: dict[str, str]) -> dict[str, str]:

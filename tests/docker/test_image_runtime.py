@@ -15,7 +15,8 @@ import pytest
 
 from tests.docker import dockerfile
 from tests.docker.conftest import StartImage, container_env
-from tests.docker.runtime import GUI_MODULES, ImageProcess, venv_python
+from tests.docker.runtime import ImageProcess
+from tests.docker.stages import GUI_MODULES, venv_python
 from tests.fakes.server import closed_port_url
 from tests.fakes.upstream import FakeUpstream
 

@@ -69,9 +69,9 @@ def test_key_from_a_secret_file(
     container.stop_cleanly()  # SIGTERM, as `docker stop`
     logs = container.output()
     assert logs.both.strip(), "the server logged nothing"
-    for secret in (FILE_KEY, RUNTIME_KEY):
-        assert secret not in logs.stdout
-        assert secret not in logs.stderr
+    for value in (FILE_KEY, RUNTIME_KEY):
+        assert value not in logs.stdout
+        assert value not in logs.stderr
     assert not files_containing(tmp_path / "data", FILE_KEY)
 
     # The next start reads the secret again.
