@@ -7,6 +7,7 @@
         up.chunk_delay = 0.05         # seconds between streamed pieces
         up.requests                   # RecordedRequest(method, path, json, headers) list
         up.cancelled                  # streams whose client left before the end
+        up.peers                      # client (host, port)s: one per TCP connection
 
 Scenarios (both APIs unless noted): default, thinking (Ollama), reasoning (OpenAI usage
 with reasoning_tokens), structured, structured_invalid, midstream_error, not_found,
@@ -57,6 +58,9 @@ class FakeUpstream:
         self.openai_valid_keys: set[str] | None = None
         self.requests: list[RecordedRequest] = []
         self.cancelled = 0
+        # (host, port) of every client connection seen: tells reused keep-alive
+        # connections from a new connection per request.
+        self.peers: set[tuple[str, int]] = set()
         self._lock = threading.Lock()
         app = Starlette(routes=[*ollama_api.routes(self), *openai_api.routes(self)])
         app.add_route("/", self._root, methods=["GET", "HEAD"])
@@ -97,6 +101,7 @@ class FakeUpstream:
             self.openai_valid_keys = None
             self.requests = []
             self.cancelled = 0
+            self.peers = set()
 
     # -- what tests read -------------------------------------------------------------
     def requests_to(self, path: str) -> list[RecordedRequest]:
@@ -133,6 +138,8 @@ class FakeUpstream:
             self.requests.append(
                 RecordedRequest(request.method, request.url.path, body, dict(request.headers))
             )
+            if request.client is not None:
+                self.peers.add((request.client.host, request.client.port))
         return body
 
     def note_cancelled(self) -> None:
