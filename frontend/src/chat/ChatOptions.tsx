@@ -22,7 +22,7 @@ export function ChatOptions({ value, onChange }: { value: Options; onChange: (o:
         <label htmlFor="system-prompt">System prompt</label>
         <textarea
           id="system-prompt"
-          rows={3}
+          rows={2}
           placeholder="You are a helpful assistant."
           value={value.system}
           onChange={(e) => set('system', e.target.value)}

@@ -29,7 +29,10 @@ export function ModelPicker({ models, provider, model, onChange, disabled }: Pro
         disabled={disabled}
         onChange={(e) => {
           const next = providers.find((p) => p.name === e.target.value)
-          onChange(e.target.value as ProviderName, next?.models?.[0]?.id ?? '')
+          onChange(
+            e.target.value as ProviderName,
+            models && next?.name === models.default_provider ? models.default_model : (next?.models?.[0]?.id ?? ''),
+          )
         }}
       >
         {providers.length === 0 ? <option value={provider}>{providerLabel(provider)}</option> : null}
@@ -62,28 +65,19 @@ export function ModelPicker({ models, provider, model, onChange, disabled }: Pro
   )
 }
 
-/** What a person can do about an unavailable provider. */
+/** An unavailable provider: the server's reason (it says what to do) and a way to Settings. */
 export function ProviderProblem({ p }: { p: ProviderInfo }) {
-  const fix =
-    p.name === 'openai' ? (
-      <>
-        Add your OpenAI API key in <Link to="/app/settings">Settings</Link>.
-      </>
-    ) : p.name === 'ollama' ? (
-      <>
-        Start Ollama (<code>ollama serve</code>) or point <Link to="/app/settings">Settings</Link> at the right URL
-        (now <code>{p.base_url}</code>).
-      </>
-    ) : (
-      <>
-        Check <Link to="/app/settings">Settings</Link>.
-      </>
-    )
+  const fallback =
+    p.name === 'openai'
+      ? 'Add your OpenAI API key in Settings.'
+      : `Start Ollama (ollama serve) or set its URL in Settings (now ${p.base_url}).`
   return (
-    <div className="notice notice-warn" role="status">
-      <strong>{providerLabel(p.name)} is unavailable.</strong>
-      <div>{p.reason ?? 'No reason given.'}</div>
-      <div className="muted">{fix}</div>
+    <div className="notice notice-warn provider-problem" role="status">
+      <strong>{providerLabel(p.name)} is unavailable</strong>
+      <div>{p.reason || fallback}</div>
+      <div>
+        <Link to="/app/settings">Open Settings →</Link>
+      </div>
     </div>
   )
 }

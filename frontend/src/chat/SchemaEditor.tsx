@@ -15,7 +15,7 @@ export function SchemaEditor({ value, onChange }: Props) {
         id="schema-text"
         className={result.ok ? 'mono' : 'mono invalid'}
         spellCheck={false}
-        rows={8}
+        rows={7}
         value={value}
         aria-invalid={!result.ok}
         aria-describedby="schema-status"

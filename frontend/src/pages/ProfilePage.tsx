@@ -62,7 +62,7 @@ export function ProfilePage() {
   return (
     <div className="page narrow">
       <h1>Profile</h1>
-      <p className="muted">Shown in exports and kept on this connector only.</p>
+      <p className="muted">Your name and email, kept on this connector only.</p>
       <form
         className="card form"
         noValidate

@@ -159,7 +159,9 @@ export function SettingsPage() {
           <span className="muted">Stored in {STORAGE[k.storage] ?? k.storage}.</span>
         </div>
         {!settings.keyring_available ? (
-          <Notice kind="warn">No OS keychain is available here, so a key you enter is not stored permanently.</Notice>
+          <p className="muted small">
+            No OS keychain is available here: a key entered below is kept only until the connector stops.
+          </p>
         ) : null}
         <form
           className="row"
