@@ -31,7 +31,7 @@ VIEWPORT = {"width": 1280, "height": 800}
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.is_file():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/setup/system.sh (installs Debian's chromium)")
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/setup/system.sh (Debian's chromium)")
     if not (STATIC_DIR / "index.html").is_file():
         pytest.fail("the UI is not built into connector/static: run scripts/setup/frontend.sh")
     from playwright.sync_api import sync_playwright

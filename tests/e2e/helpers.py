@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 
-
 def send_message(page: Any, text: str) -> None:
     """Types into the composer and presses Enter (once the model list is in)."""
     page.wait_for_selector("#model-input:not([value=''])")

@@ -49,7 +49,8 @@ def test_stop_button_and_escape_cancel_the_stream(
     page.goto(live_server + "/app/chat")
     send_message(page, "Count slowly")
     page.wait_for_function(
-        "() => (document.querySelector('.msg-assistant .reply')?.textContent || '').includes('tick3')"
+        "() => (document.querySelector('.msg-assistant .reply')?.textContent || '')"
+        ".includes('tick3')"
     )
     page.get_by_role("button", name="Stop").click()
     reply = wait_reply_done(page)
@@ -130,7 +131,9 @@ def test_missing_ollama_model_can_be_pulled(
     assert "13.8 GB of 13.8 GB" in text, text
     assert panel.locator(".layers li").count() == 2
     pulls = upstream.requests_to("/api/pull")
-    assert pulls and pulls[-1].json["model" if "model" in pulls[-1].json else "name"] == "qwen3:0.6b"
+    assert pulls, "the connector never asked Ollama to pull"
+    sent = pulls[-1].json
+    assert sent.get("model", sent.get("name")) == "qwen3:0.6b"
 
 
 def test_pull_can_be_cancelled(page: Any, live_server: str, upstream: FakeUpstream) -> None:
