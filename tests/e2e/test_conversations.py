@@ -53,6 +53,13 @@ def test_regenerate_and_edit_last_message(
     page: Any, live_server: str, upstream: FakeUpstream
 ) -> None:
     page.goto(live_server + "/app/chat")
+    # Shift+Enter is a new line, not a send.
+    box = page.get_by_label("Message", exact=True)
+    box.fill("line one")
+    box.press("Shift+Enter")
+    box.type("line two")
+    assert box.input_value() == "line one\nline two"
+    assert page.locator(".msg").count() == 0
     send_message(page, "First question")
     wait_reply_done(page)
     page.get_by_role("button", name="↻ Regenerate").click()
@@ -62,7 +69,6 @@ def test_regenerate_and_edit_last_message(
     assert user_turns(upstream) == ["First question"]
 
     page.get_by_role("button", name="✎ Edit").click()
-    box = page.get_by_label("Message", exact=True)
     assert box.input_value() == "First question"
     assert page.locator(".msg").count() == 0
     box.fill("Edited question")
