@@ -71,6 +71,7 @@ def test_runtime_has_the_package_and_no_gui_packages(image_venv: Path) -> None:
 def test_listens_on_every_interface_at_port(container: ImageProcess) -> None:
     out = container.output().both
     assert f"0.0.0.0:{container.port}" in out, out
+    assert "Started server process [1]" in out  # PID 1, as the CMD is in a container
     settings = httpx.get(container.url + "/settings").json()
     assert settings["listen"] == {"host": "0.0.0.0", "port": container.port}
     assert settings["keyring_available"] is False  # CONNECTOR_KEY_STORE=memory
