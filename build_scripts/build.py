@@ -132,7 +132,7 @@ def package_linux() -> Path:
     PACKAGES.mkdir(parents=True, exist_ok=True)
     target = PACKAGES / f"{APP_NAME}-{version()}-linux-{platform.machine()}.tar.gz"
     top = f"{APP_NAME}-{version()}"
-    with tarfile.open(target, "w:gz") as tar:
+    with tarfile.open(target, "w:gz", compresslevel=6) as tar:
         for path in _files([app_dir()]):
             arc = f"{top}/{APP_NAME}/{path.relative_to(app_dir()).as_posix()}"
             tar.add(path, arcname=arc, filter=_reset)

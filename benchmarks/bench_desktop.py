@@ -1,0 +1,222 @@
+"""Desktop start-up and footprint, on loopback only.
+
+Measures, over N launches each (median reported):
+  * launch -> window shown, and launch -> SPA rendered and talking to the server
+    (the real window under a private Xvfb display, Qt WebEngine);
+  * launch -> headless ready (/healthz answers);
+  * idle RSS: headless process, and window process plus its Qt WebEngine helpers,
+    a few seconds after start-up.
+
+    python benchmarks/bench_desktop.py                  # from source (python -m desktop)
+    python benchmarks/bench_desktop.py --exe build/pyinstaller/dist/ai-connector/ai-connector
+    python benchmarks/bench_desktop.py --runs 5 --no-window
+
+Ollama is pointed at a closed loopback port (a first run without Ollama).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+IDLE_SECONDS = 3.0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _tree_rss_mb(root: int) -> float:
+    """RSS of a process and all its descendants (Qt WebEngine runs helper processes)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += _rss_kb(pid)
+        todo.extend(children.get(pid, []))
+    return total / 1024
+
+
+def _env(tmp: Path) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("CONNECTOR_", "OPENAI_", "OLLAMA_")) and k not in ("HOST", "PORT")
+    }
+    env.update(
+        {
+            "CONNECTOR_DATA_DIR": str(tmp / "data"),
+            "XDG_STATE_HOME": str(tmp / "state"),
+            "CONNECTOR_KEY_STORE": "memory",
+            "OLLAMA_BASE_URL": f"http://127.0.0.1:{_free_port()}",
+            "PORT": str(_free_port()),
+        }
+    )
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        env["QTWEBENGINE_CHROMIUM_FLAGS"] = "--no-sandbox"
+    return env
+
+
+def _command(exe: str | None) -> list[str]:
+    return [exe] if exe else [sys.executable, "-m", "desktop"]
+
+
+def headless_once(exe: str | None) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        port = _free_port()
+        started = time.monotonic()
+        proc = subprocess.Popen(
+            [*_command(exe), "--headless", "--port", str(port)],
+            cwd=REPO,
+            env=_env(tmp),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = started + 60
+            while True:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
+                        if r.status == 200:
+                            break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError("headless app did not become ready")
+                time.sleep(0.01)
+            ready = time.monotonic() - started
+            time.sleep(IDLE_SECONDS)
+            rss = _tree_rss_mb(proc.pid)
+        finally:
+            proc.terminate()
+            proc.wait(30)
+        return {"ready_s": ready, "idle_rss_mb": rss}
+
+
+def _start_xvfb() -> tuple[subprocess.Popen[bytes], str]:
+    binary = shutil.which("Xvfb")
+    if binary is None:
+        raise SystemExit("Xvfb is needed for the window measurements (or pass --no-window)")
+    number = next(
+        n
+        for n in range(150, 250)
+        if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists()
+    )
+    proc = subprocess.Popen(
+        [binary, f":{number}", "-screen", "0", "1280x860x24", "-nolisten", "tcp"],
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 15
+    while not Path(f"/tmp/.X11-unix/X{number}").exists():
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise SystemExit("Xvfb did not start")
+        time.sleep(0.05)
+    return proc, f":{number}"
+
+
+def window_once(exe: str | None, display: str) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        report = tmp / "report.json"
+        config = tmp / "check.json"
+        config.write_text(
+            json.dumps({"report": str(report), "hold_seconds": IDLE_SECONDS + 5, "timeout": 60})
+        )
+        env = {**_env(tmp), "DISPLAY": display}
+        launched = time.time()
+        proc = subprocess.Popen(
+            [*_command(exe), "--self-check", str(config)],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            # Held open: measure the idle footprint while the window is up.
+            time.sleep(min(IDLE_SECONDS + 3, 8))
+            rss = _tree_rss_mb(proc.pid)
+            code = proc.wait(90)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        data: dict[str, Any] = json.loads(report.read_text())
+        if code != 0 or data.get("errors"):
+            raise RuntimeError(f"window run failed: exit {code}, {data.get('errors')}")
+        return {
+            "shown_s": data["shown_at"] - launched,
+            "spa_ready_s": data["spa_ready_at"] - launched,
+            "server_ready_s": data["server_ready_at"] - launched,
+            "stop_s": data["stop_seconds"],
+            "idle_rss_mb": rss,
+        }
+
+
+def _median(rows: list[dict[str, float]]) -> dict[str, float]:
+    return {key: round(statistics.median(r[key] for r in rows), 3) for key in rows[0]}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--exe", help="a frozen ai-connector executable instead of python -m desktop"
+    )
+    parser.add_argument("--no-window", action="store_true")
+    args = parser.parse_args()
+
+    results: dict[str, Any] = {"runs": args.runs, "subject": args.exe or "python -m desktop"}
+    results["headless"] = _median([headless_once(args.exe) for _ in range(args.runs)])
+    if not args.no_window:
+        xvfb, display = _start_xvfb()
+        try:
+            results["window"] = _median([window_once(args.exe, display) for _ in range(args.runs)])
+        finally:
+            xvfb.terminate()
+            xvfb.wait(10)
+    h = results["headless"]
+    print(f"headless: ready in {h['ready_s']:.2f} s, idle RSS {h['idle_rss_mb']:.0f} MB")
+    if "window" in results:
+        w = results["window"]
+        print(
+            f"window:   shown in {w['shown_s']:.2f} s, SPA ready in {w['spa_ready_s']:.2f} s, "
+            f"server ready in {w['server_ready_s']:.2f} s, idle RSS {w['idle_rss_mb']:.0f} MB "
+            f"(with Qt WebEngine helpers), stop {w['stop_s']:.2f} s"
+        )
+    print(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
