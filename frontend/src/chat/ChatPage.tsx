@@ -382,7 +382,7 @@ export function ChatPage({ visible }: { visible: boolean }) {
             aria-expanded={showOptions}
             onClick={() => setShowOptions(!showOptions)}
           >
-            Options{options.structured ? ' · JSON' : ''}
+            ⚙ Options{options.structured ? ' · JSON' : ''}
           </button>
         </div>
         {showOptions ? <ChatOptions value={options} onChange={setOptions} /> : null}

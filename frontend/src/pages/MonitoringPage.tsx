@@ -64,6 +64,7 @@ export function MonitoringPage() {
 
   const u = state.usage
   const t = u?.totals
+  const series = u?.series.slice(-MAX_BARS) ?? []
   return (
     <div className="page">
       <OfflineBanner socket={socket} what="monitoring" />
@@ -100,14 +101,18 @@ export function MonitoringPage() {
           <div className="charts">
             <BarChart
               title="Tokens"
-              points={u.series.slice(-MAX_BARS).map((p) => ({ label: bucketLabel(p.bucket_start, u.bucket), value: p.total_tokens }))}
+              labels={series.map((p) => bucketLabel(p.bucket_start, u.bucket))}
+              series={[{ name: 'tokens', color: 'var(--accent)', values: series.map((p) => p.total_tokens) }]}
               format={fmtInt}
             />
             <BarChart
-              title="Cost (USD)"
-              points={u.series.slice(-MAX_BARS).map((p) => ({ label: bucketLabel(p.bucket_start, u.bucket), value: p.cost_usd }))}
+              title="Cost and saved vs cloud (USD)"
+              labels={series.map((p) => bucketLabel(p.bucket_start, u.bucket))}
+              series={[
+                { name: 'cost', color: 'var(--accent-2)', values: series.map((p) => p.cost_usd) },
+                { name: 'saved', color: 'var(--ok)', values: series.map((p) => p.saved_usd) },
+              ]}
               format={fmtUsd}
-              color="var(--accent-2)"
             />
           </div>
           <section className="card">
