@@ -6,7 +6,14 @@ import re
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+)
 
 from connector.config import ProviderName
 
@@ -149,11 +156,20 @@ class ChatCompletion(BaseModel):
     metrics: Metrics | None = None
 
 
+def _without_none(handler: SerializerFunctionWrapHandler, value: BaseModel) -> dict[str, Any]:
+    return {k: v for k, v in handler(value).items() if v is not None}
+
+
 class Delta(BaseModel):
     role: Literal["assistant"] | None = None
     content: str | None = None
     reasoning_content: str | None = None
     tool_calls: list[ToolCall] | None = None
+
+    @model_serializer(mode="wrap")
+    def _compact(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # OpenAI sends only the fields a delta carries.
+        return _without_none(handler, self)
 
 
 class ChunkChoice(BaseModel):
@@ -172,6 +188,16 @@ class ChatCompletionChunk(BaseModel):
     usage: Usage | None = None
     metrics: Metrics | None = None
     parsed: Any | None = None
+
+    @model_serializer(mode="wrap")
+    def _compact(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # `finish_reason: null` stays on every choice, as OpenAI sends it; our own
+        # extras (metrics, parsed) appear only on the chunk that has them.
+        data = handler(self)
+        for key in ("metrics", "parsed"):
+            if data.get(key) is None:
+                data.pop(key, None)
+        return data
 
 
 class ErrorBody(BaseModel):

@@ -59,9 +59,9 @@ async def chat_events(stream: ChatStream) -> StreamingEvents:
     async def body() -> AsyncIterator[bytes]:
         try:
             if first is not None:
-                yield frame(first.model_dump_json(exclude_none=True))
+                yield frame(first.model_dump_json())
             async for chunk in chunks:
-                yield frame(chunk.model_dump_json(exclude_none=True))
+                yield frame(chunk.model_dump_json())
             yield DONE
         except ConnectorError as exc:
             yield frame(_json(error_body(exc)))

@@ -214,7 +214,9 @@ class OpenAIProvider:
                         continue
                     data = line[5:].strip()
                     if data == "[DONE]":
-                        break
+                        # Keep reading to the body's end: leaving early would close
+                        # the connection instead of returning it to the pool.
+                        continue
                     yield _chunk(_parse_event(data))
 
     async def list_models(self) -> ModelListing:

@@ -58,7 +58,7 @@ class RuntimeSettings:
     def reference_model(self) -> str:
         return self.values["reference_model"]
 
-    def public(self) -> SettingsPublic:
+    def public(self, listen: ListenAddress | None = None) -> SettingsPublic:
         return SettingsPublic(
             openai_api_key=self.keys.status(),
             openai_base_url=self.values["openai_base_url"],
@@ -67,12 +67,14 @@ class RuntimeSettings:
             default_model=self.values["default_model"],
             reference_model=self.values["reference_model"],
             keyring_available=self.keys.keyring_available,
-            listen=ListenAddress(host=self._settings.host, port=self._settings.port),
+            listen=listen or ListenAddress(host=self._settings.host, port=self._settings.port),
         )
 
-    async def update(self, change: SettingsUpdate) -> SettingsPublic:
+    async def update(
+        self, change: SettingsUpdate, listen: ListenAddress | None = None
+    ) -> SettingsPublic:
         await asyncio.to_thread(self._update, change)
-        return self.public()
+        return self.public(listen)
 
     def _update(self, change: SettingsUpdate) -> None:
         if change.openai_api_key is not None:

@@ -83,7 +83,7 @@ class _ChatSocket:
                         {
                             "type": "chunk",
                             "id": rid,
-                            "chunk": chunk.model_dump(mode="json", exclude_none=True),
+                            "chunk": chunk.model_dump(mode="json"),
                         }
                     )
             assert stream.completion is not None
