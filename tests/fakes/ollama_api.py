@@ -151,6 +151,17 @@ def join_lines(lines: list[dict[str, Any]]) -> dict[str, Any]:
     return final
 
 
+def token_delays(lines: list[dict[str, Any]], delay: float) -> list[float]:
+    """The wait before each line: a model's per-token pace for lines carrying tokens,
+    none for the first line and for bookkeeping lines (done, errors)."""
+    waits = []
+    for i, line in enumerate(lines):
+        message = line.get("message") or {}
+        carries = message.get("content") or message.get("thinking") or message.get("tool_calls")
+        waits.append(delay if i > 0 and (carries or "error" in line) else 0.0)
+    return waits
+
+
 def routes(up: FakeUpstream) -> list[Route]:
     async def chat(request: Request) -> Response:
         body = await up.record(request)
@@ -167,6 +178,9 @@ def routes(up: FakeUpstream) -> list[Route]:
         if scenario == "stall" or (scenario == "slow" and not stream):
             return Stall(up.stall_seconds, up.note_cancelled)
         if not stream:
+            await up.generation_time(
+                sum(token_delays(chat_lines(scenario, model, body, up.slow_chunks), up.chunk_delay))
+            )
             if scenario == "midstream_error":
                 return error(500, "an error was encountered while running the model")
             if scenario == "default":
@@ -177,8 +191,8 @@ def routes(up: FakeUpstream) -> list[Route]:
         lines = chat_lines(scenario, model, body, up.slow_chunks)
         delay = max(up.chunk_delay, up.slow_delay) if scenario == "slow" else up.chunk_delay
         pieces: list[Piece] = [
-            (0.0 if i == 0 else delay, (json.dumps(line) + "\n").encode())
-            for i, line in enumerate(lines)
+            (wait, (json.dumps(line) + "\n").encode())
+            for wait, line in zip(token_delays(lines, delay), lines, strict=True)
         ]
         if scenario == "stall_midstream":
             pieces = [*pieces[:2], (up.stall_seconds, pieces[2][1])]

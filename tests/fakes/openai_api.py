@@ -163,6 +163,17 @@ def stream_frames(scenario: str, model: str, body: dict[str, Any]) -> list[dict[
     return frames
 
 
+def token_delays(frames: list[dict[str, Any]], delay: float) -> list[float]:
+    """The wait before each frame: a model's per-token pace for frames carrying tokens,
+    none for the first frame and for the finish and usage frames."""
+    waits = []
+    for i, frame in enumerate(frames):
+        delta = frame["choices"][0]["delta"] if frame.get("choices") else {}
+        carries = delta.get("content") or delta.get("tool_calls")
+        waits.append(delay if i > 0 and carries else 0.0)
+    return waits
+
+
 def routes(up: FakeUpstream) -> list[Route]:
     def unauthorized(request: Request) -> Response | None:
         auth = request.headers.get("authorization", "")
@@ -201,18 +212,18 @@ def routes(up: FakeUpstream) -> list[Route]:
         if not stream:
             if scenario == "midstream_error":
                 return JSONResponse(load_json("openai/error_500.json"), status_code=500)
-            return JSONResponse(completion(scenario, model, body))
-        frames = [json.dumps(f) for f in stream_frames(scenario, model, body)]
-        if scenario == "slow":
-            frames = (
-                frames[:1]
-                + [json.dumps(f) for f in stream_frames("default", model, body)[1:2]]
-                * up.slow_chunks
-                + frames[-2:]
+            await up.generation_time(
+                sum(token_delays(stream_frames(scenario, model, body), up.chunk_delay))
             )
+            return JSONResponse(completion(scenario, model, body))
+        frames = stream_frames(scenario, model, body)
+        if scenario == "slow":
+            tick = stream_frames("default", model, body)[1]
+            frames = [frames[0], *[tick] * up.slow_chunks, *frames[-2:]]
         delay = max(up.chunk_delay, up.slow_delay) if scenario == "slow" else up.chunk_delay
         pieces: list[Piece] = [
-            (0.0 if i == 0 else delay, f"data: {f}\n\n".encode()) for i, f in enumerate(frames)
+            (wait, f"data: {json.dumps(f)}\n\n".encode())
+            for wait, f in zip(token_delays(frames, delay), frames, strict=True)
         ]
         if scenario == "midstream_error":
             pieces = [
@@ -225,7 +236,7 @@ def routes(up: FakeUpstream) -> list[Route]:
                 ),
             ]
         else:
-            pieces.append((delay, b"data: [DONE]\n\n"))
+            pieces.append((0.0, b"data: [DONE]\n\n"))
         if scenario == "stall_midstream":
             pieces = [*pieces[:2], (up.stall_seconds, pieces[2][1])]
         return PacedStream(pieces, media_type=SSE, on_cancel=up.note_cancelled)

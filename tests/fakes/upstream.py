@@ -4,7 +4,8 @@
         up.ollama_url                 # for OLLAMA_BASE_URL
         up.openai_url                 # for OPENAI_BASE_URL (ends in /v1)
         up.scenario = "thinking"      # what the next requests get (stays until changed)
-        up.chunk_delay = 0.05         # seconds between streamed pieces
+        up.chunk_delay = 0.05         # seconds between streamed pieces (blocking answers
+                                      # wait as long as their stream would take)
         up.requests                   # RecordedRequest(method, path, json, headers) list
         up.cancelled                  # streams whose client left before the end
         up.peers                      # client (host, port)s: one per TCP connection
@@ -24,6 +25,7 @@ With scenario "default" the fake picks by request: a structured-output request
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -141,6 +143,12 @@ class FakeUpstream:
             if request.client is not None:
                 self.peers.add((request.client.host, request.client.port))
         return body
+
+    async def generation_time(self, seconds: float) -> None:
+        """A blocking answer takes as long as its paced stream would: a model generates
+        the same tokens either way."""
+        if seconds > 0:
+            await asyncio.sleep(seconds)
 
     def note_cancelled(self) -> None:
         with self._lock:
