@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from connector.config import Settings
+from tests.fakes.server import closed_port_url
 from tests.llama.server import LlamaServer, LlamaServerError
 from tests.service.helpers import wait_until
 
@@ -48,6 +49,8 @@ def llama_settings(tmp_path: Path, clean_env: None, llama: LlamaServer) -> Setti
         data_dir=data_dir,
         openai_base_url=llama.openai_url,
         openai_api_key=DUMMY_KEY,
+        # Nothing answers there: this tier talks to llama-server only.
+        ollama_base_url=closed_port_url(),
         key_store="memory",
         default_provider="openai",
         default_model=llama.model,
