@@ -343,7 +343,11 @@ export function ChatPage({ visible }: { visible: boolean }) {
         error={convError}
         activeId={activeId}
         onNew={newChat}
-        onOpen={(id) => navigate(`/app/chat/${encodeURIComponent(id)}`)}
+        onOpen={(id) => {
+          // The transcript on screen belongs to one conversation: finish (stop) before switching.
+          if (streaming && id !== activeId) stop()
+          navigate(`/app/chat/${encodeURIComponent(id)}`)
+        }}
         onRename={(id, title) =>
           api
             .updateConversation(id, { title })

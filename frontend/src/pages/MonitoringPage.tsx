@@ -20,9 +20,9 @@ function bucketLabel(iso: string, bucket: string): string {
   return d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
 }
 
-function Stat({ label, value, sub, testid }: { label: string; value: string; sub?: string; testid?: string }) {
+function Stat({ label, value, sub, testid, alert }: { label: string; value: string; sub?: string; testid?: string; alert?: boolean }) {
   return (
-    <div className="stat" data-testid={testid}>
+    <div className={`stat${alert ? ' stat-alert' : ''}`} data-testid={testid}>
       <div className="stat-label">{label}</div>
       <div className="stat-value">{value}</div>
       {sub ? <div className="stat-sub muted">{sub}</div> : null}
@@ -95,7 +95,7 @@ export function MonitoringPage() {
             <Stat testid="stat-tokens" label="Tokens" value={fmtInt(t.total_tokens)} sub={`${fmtInt(t.prompt_tokens)} in · ${fmtInt(t.completion_tokens)} out`} />
             <Stat testid="stat-cost" label="Cost" value={fmtUsd(t.cost_usd)} />
             <Stat testid="stat-saved" label="Saved vs cloud" value={fmtUsd(t.saved_usd)} sub="local runs priced at the reference model" />
-            <Stat testid="stat-errors" label="Errors" value={fmtInt(t.errors)} />
+            <Stat testid="stat-errors" label="Errors" value={fmtInt(t.errors)} alert={t.errors > 0} />
             <Stat testid="stat-inflight" label="In flight" value={fmtInt(state.inFlight)} />
           </div>
           <div className="charts">
