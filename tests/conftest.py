@@ -99,3 +99,30 @@ def serve() -> Iterator[Callable[[Settings], str]]:
 def live_server(settings: Settings, serve: Callable[[Settings], str]) -> str:
     """Base URL (http://127.0.0.1:PORT) of a running connector with the default settings."""
     return serve(settings)
+
+
+@pytest.fixture(scope="module")
+def shared_live_server(
+    _upstream_server: FakeUpstream, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """Like `live_server`, but one connector for a whole module: for tests that change
+    no connector state (settings, usage totals), so they need not pay a start-up each."""
+    from connector.config import Settings
+    from connector.main import create_app
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name in list(os.environ):
+            if name.startswith(_ENV_PREFIXES) or name in _ENV_NAMES:
+                patch.delenv(name, raising=False)
+        settings = Settings(
+            data_dir=tmp_path_factory.mktemp("shared"),
+            ollama_base_url=_upstream_server.ollama_url,
+            openai_base_url=_upstream_server.openai_url,
+            openai_api_key=TEST_OPENAI_KEY,
+            key_store="memory",
+        )
+        server = ServerThread(create_app(settings), lifespan="on").start()
+    try:
+        yield server.url
+    finally:
+        server.stop()

@@ -30,11 +30,11 @@ ROUTES = [
 
 
 @pytest.fixture(params=["", "/v1"], ids=["root", "v1"])
-def client(request: pytest.FixtureRequest, live_server: str) -> openai.OpenAI:
+def client(request: pytest.FixtureRequest, shared_live_server: str) -> openai.OpenAI:
     # The SDK sends its own bearer key; without CONNECTOR_API_TOKEN the connector
     # ignores it and uses the configured OpenAI key upstream.
     return openai.OpenAI(
-        base_url=live_server + request.param, api_key="sk-client-side", max_retries=0
+        base_url=shared_live_server + request.param, api_key="sk-client-side", max_retries=0
     )
 
 
@@ -153,8 +153,8 @@ def test_sdk_sees_openai_errors_as_sdk_exceptions(
     assert limited.value.response.headers["retry-after"] == "7"
 
 
-def test_sdk_lists_models_under_v1(live_server: str) -> None:
-    client = openai.OpenAI(base_url=f"{live_server}/v1", api_key="unused", max_retries=0)
+def test_sdk_lists_models_under_v1(shared_live_server: str) -> None:
+    client = openai.OpenAI(base_url=f"{shared_live_server}/v1", api_key="unused", max_retries=0)
     ids = {m.id for m in client.models.list()}
     assert "ollama/gpt-oss:20b" in ids
     assert "openai/model-id-0" in ids
