@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AsyncExitStack, contextmanager
 from typing import Any
 
 import openai
@@ -203,12 +203,26 @@ class OpenAIProvider:
             # The SDK builds, authenticates and sends the request and maps error
             # statuses; the SSE lines are read raw, because the SDK's per-chunk model
             # parsing costs several milliseconds a request.
-            async with client.chat.completions.with_streaming_response.create(
-                model=call.model,
-                stream=True,
-                stream_options={"include_usage": True},
-                **params,
-            ) as response:
+            async with AsyncExitStack() as stack:
+                for attempt in (1, 2):
+                    try:
+                        response = await stack.enter_async_context(
+                            client.chat.completions.with_streaming_response.create(
+                                model=call.model,
+                                stream=True,
+                                stream_options={"include_usage": True},
+                                **params,
+                            )
+                        )
+                        break
+                    except openai.APITimeoutError:
+                        raise
+                    except openai.APIConnectionError:
+                        # A pooled connection the server had already closed (llama.cpp
+                        # closes after every stream): nothing was received, so one
+                        # retry on a fresh connection is safe.
+                        if attempt == 2:
+                            raise
                 async for line in response.iter_lines():
                     if not line.startswith("data:"):
                         continue
