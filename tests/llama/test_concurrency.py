@@ -20,7 +20,7 @@ PROMPTS = [
     "Tell me about cats.",
     "Write a short letter to a friend.",
 ]
-MAX_TOKENS = 32
+MAX_TOKENS = 48
 
 
 def test_eight_concurrent_streams_complete_and_are_counted(
