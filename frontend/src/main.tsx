@@ -2,10 +2,12 @@ import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
 import { captureTokenFromFragment } from './api/auth'
 import { App } from './App'
+import { applyInitialTheme } from './lib/theme'
 import './styles.css'
 
 // Before anything talks to the server: take the token out of the URL fragment.
 captureTokenFromFragment()
+applyInitialTheme()
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

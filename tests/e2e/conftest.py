@@ -65,7 +65,8 @@ def new_page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Callable[
     errors: list[str] = []
 
     def open_page(color_scheme: str = "light", **options: Any) -> Any:
-        context = browser.new_context(viewport=VIEWPORT, color_scheme=color_scheme, **options)
+        options.setdefault("viewport", VIEWPORT)
+        context = browser.new_context(color_scheme=color_scheme, **options)
         context.set_default_timeout(10_000)
         contexts.append(context)
         page = context.new_page()

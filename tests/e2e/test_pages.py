@@ -125,3 +125,40 @@ def test_token_from_fragment_is_used_and_removed(
     other.fill("#token-input", "desk-top-secret")
     other.get_by_role("button", name="Continue").click()
     other.get_by_test_id("key-status").wait_for()
+
+
+def test_theme_follows_the_system_and_the_toggle_sticks(
+    new_page: Callable[..., Any], live_server: str
+) -> None:
+    page = new_page(color_scheme="dark")
+    page.goto(live_server + "/app/profile")
+    page.wait_for_selector("#display-name")
+    theme = "document.documentElement.dataset.theme"
+    assert page.evaluate(theme) == "dark"
+    dark_bg = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    page.get_by_role("button", name="Switch to light theme").click()
+    assert page.evaluate(theme) == "light"
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") != dark_bg
+    page.reload()
+    page.wait_for_selector("#display-name")
+    assert page.evaluate(theme) == "light"
+    # Back to the system's choice.
+    page.get_by_role("button", name="Switch to dark theme").click()
+    assert page.evaluate("localStorage.getItem('connector.theme')") is None
+    assert page.evaluate(theme) == "dark"
+
+
+def test_readable_at_1024x768(new_page: Callable[..., Any], live_server: str) -> None:
+    page = new_page(viewport={"width": 1024, "height": 768})
+    for name in ("chat", "monitoring", "settings", "profile"):
+        page.goto(f"{live_server}/app/{name}")
+        page.get_by_role("navigation", name="Main").wait_for()
+        page.wait_for_load_state("networkidle")
+        # Nothing forces a horizontal scrollbar at this size.
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 1024, f"{name} is {width}px wide"
+    page.goto(f"{live_server}/app/chat")
+    page.get_by_role("button", name="Explain why the sky is blue, briefly.").click()
+    box = page.get_by_label("Message", exact=True)
+    assert box.input_value() == "Explain why the sky is blue, briefly."
+    assert page.get_by_role("button", name="Send").is_visible()

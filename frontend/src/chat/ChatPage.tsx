@@ -21,6 +21,12 @@ import { chatReducer, initialChatState, isStreaming, type ChatMessage } from './
 /** The chat path last shown, so the nav link returns to the open conversation. */
 export let lastChatPath = '/app/chat'
 
+const SUGGESTIONS = [
+  'Explain why the sky is blue, briefly.',
+  'Write a Python function that checks if a string is a palindrome.',
+  'Give me three ideas for a weekend project.',
+]
+
 const DEFAULT_OPTIONS: Options = {
   system: '',
   temperatureOn: false,
@@ -428,7 +434,22 @@ export function ChatPage({ visible }: { visible: boolean }) {
           {loadError ? <Notice kind="error" title="Could not open this conversation.">{loadError}</Notice> : null}
           {state.messages.length === 0 && !loadError ? (
             <Empty title="Start a conversation">
-              Ask anything. Replies stream from {model || 'your model'}; thinking shows up in its own block.
+              <p>Ask anything. Replies stream from {model || 'your model'}; thinking shows up in its own block.</p>
+              <div className="suggestions">
+                {SUGGESTIONS.map((q) => (
+                  <button
+                    key={q}
+                    type="button"
+                    className="suggestion"
+                    onClick={() => {
+                      setText(q)
+                      composer.current?.focus()
+                    }}
+                  >
+                    {q}
+                  </button>
+                ))}
+              </div>
             </Empty>
           ) : null}
           {state.messages.map((m, i) => (

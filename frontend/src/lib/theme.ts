@@ -18,6 +18,12 @@ function systemDark(): boolean {
   return typeof window.matchMedia === 'function' && window.matchMedia('(prefers-color-scheme: dark)').matches
 }
 
+/** Sets <html data-theme> before the first render, so a dark system never flashes light. */
+export function applyInitialTheme(): void {
+  const choice = stored()
+  document.documentElement.dataset.theme = choice === 'system' ? (systemDark() ? 'dark' : 'light') : choice
+}
+
 export function useTheme(): { choice: ThemeChoice; effective: 'light' | 'dark'; toggle: () => void } {
   const [choice, setChoice] = useState<ThemeChoice>(stored)
   const [dark, setDark] = useState(systemDark)
