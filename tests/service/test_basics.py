@@ -151,7 +151,7 @@ def test_models_with_stalled_ollama_answers_within_models_timeout(
         started = time.monotonic()
         body = httpx.get(f"{url}/models", timeout=10).json()
         elapsed = time.monotonic() - started
-    assert elapsed < 2.0, elapsed
+    assert elapsed < 3.0, elapsed  # bounded by models_timeout, not the 600 s read timeout
     providers = {p["name"]: p for p in body["providers"]}
     assert providers["ollama"]["available"] is False and providers["ollama"]["reason"]
     assert providers["openai"]["available"] is True
