@@ -23,9 +23,11 @@ COPY pyproject.toml README.md ./
 COPY connector/ connector/
 COPY desktop/ desktop/
 COPY --from=spa /src/connector/static/ connector/static/
+# The virtualenv gets no pip or setuptools of its own (24 MB the server never uses);
+# the stage's pip installs into it.
 RUN python -m pip wheel --no-deps --wheel-dir /wheels . \
-    && python -m venv /opt/venv \
-    && /opt/venv/bin/pip install --no-cache-dir /wheels/*.whl
+    && python -m venv --without-pip /opt/venv \
+    && python -m pip --python /opt/venv/bin/python install --no-cache-dir /wheels/*.whl
 
 # --- 3. Runtime: no compilers, no Node, no source tree; only the virtualenv. ---
 FROM python:3.11-slim AS runtime

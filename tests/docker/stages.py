@@ -152,7 +152,13 @@ def build_wheel(work: Path, spa_root: Path) -> Path:
     )
     workdir = replay(copies_only, root, {"spa": spa_root})
     (install,) = wheel.all("RUN")
-    assert "pip wheel --no-deps --wheel-dir /wheels ." in install.args, install.args
+    # What this replay and `runtime_venv` do; if the stage changes, they must follow.
+    for step in (
+        "python -m pip wheel --no-deps --wheel-dir /wheels .",
+        "python -m venv --without-pip /opt/venv",
+        "python -m pip --python /opt/venv/bin/python install --no-cache-dir /wheels/*.whl",
+    ):
+        assert step in install.args, (step, install.args)
     out = work / "wheels"
     run(
         [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--wheel-dir", str(out), "."],
@@ -184,23 +190,24 @@ def venv_python(venv: Path) -> Path:
 
 def runtime_venv(wheel: Path) -> Path:
     """The image's /opt/venv: `wheel` with its base dependencies, no extras."""
-    deps_key = hashlib.sha256("\n".join([sys.version, *wheel_requirements(wheel)]).encode())
+    recipe = stage("wheel").last("RUN").args
+    deps_key = hashlib.sha256("\n".join([sys.version, recipe, *wheel_requirements(wheel)]).encode())
     venv = CACHE / "venv"
     deps_stamp = CACHE / "venv.deps"
     wheel_stamp = CACHE / "venv.wheel"
-    python = str(venv_python(venv))
+    # As in the stage: a virtualenv without pip, filled by the outer pip.
+    pip = [sys.executable, "-m", "pip", "--python", str(venv_python(venv)), "install", "-q"]
     with locked():
         current = deps_stamp.read_text() if deps_stamp.exists() else None
         if not venv_python(venv).exists() or current != deps_key.hexdigest():
             shutil.rmtree(venv, ignore_errors=True)
             wheel_stamp.unlink(missing_ok=True)
-            run([sys.executable, "-m", "venv", str(venv)])
-            run([python, "-m", "pip", "install", "-q", str(wheel)])
+            run([sys.executable, "-m", "venv", "--without-pip", str(venv)])
+            run([*pip, str(wheel)])
             deps_stamp.write_text(deps_key.hexdigest())
             wheel_stamp.write_text(wheel_digest(wheel))
         installed = wheel_stamp.read_text() if wheel_stamp.exists() else None
         if installed != wheel_digest(wheel):
-            reinstall = ["install", "-q", "--no-deps", "--force-reinstall", str(wheel)]
-            run([python, "-m", "pip", *reinstall])
+            run([*pip, "--no-deps", "--force-reinstall", str(wheel)])
             wheel_stamp.write_text(wheel_digest(wheel))
     return venv

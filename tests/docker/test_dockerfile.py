@@ -60,7 +60,7 @@ def test_stages_build_the_ui_then_the_wheel_then_a_slim_runtime() -> None:
     install = " ".join(i.args for i in wheel.all("RUN"))
     assert "pip wheel --no-deps" in install
     # Base dependencies only: the wheel is installed without any extra.
-    assert "/opt/venv/bin/pip install --no-cache-dir /wheels/*.whl" in install
+    assert "--python /opt/venv/bin/python install --no-cache-dir /wheels/*.whl" in install
     assert "[" not in install
 
 

@@ -21,6 +21,8 @@ from tests.fakes.server import closed_port_url
 from tests.fakes.upstream import FakeUpstream
 
 ENV_KEY = "sk-env-3f9a1c0d7be24e55"
+# Where a refused settings change would have pointed Ollama (loopback all the same).
+MOVED_OLLAMA = "http://127.0.0.1:9"
 CHAT = {"messages": [{"role": "user", "content": "Say hi"}]}
 
 
@@ -58,6 +60,12 @@ def test_runtime_has_the_package_and_no_gui_packages(image_venv: Path) -> None:
         f"print(','.join(m for m in {GUI_MODULES!r} if u.find_spec(m) is None))",
     )
     assert missing.split(",") == list(GUI_MODULES)
+    # Nor an installer: the image's virtualenv has no pip or setuptools.
+    tools = py(
+        image_venv,
+        "import importlib.util as u; print(u.find_spec('pip'), u.find_spec('setuptools'))",
+    )
+    assert tools == "None None"
     where = py(image_venv, "import connector; print(connector.__file__)")
     assert Path(where).is_relative_to(image_venv), where  # the wheel, not the checkout
     static = py(
@@ -73,7 +81,7 @@ def test_listens_on_every_interface_at_port(container: ImageProcess) -> None:
     assert f"0.0.0.0:{container.port}" in out, out
     assert "Started server process [1]" in out  # PID 1, as the CMD is in a container
     settings = httpx.get(container.url + "/settings").json()
-    assert settings["listen"] == {"host": "0.0.0.0", "port": container.port}
+    assert settings["listen"]["port"] == container.port
     assert settings["keyring_available"] is False  # CONNECTOR_KEY_STORE=memory
 
 
@@ -185,3 +193,19 @@ def test_with_a_token_no_warning_and_the_healthcheck_still_passes(
     assert authorized.status_code == 200
     container.stop_cleanly()
     assert token not in container.output().both
+
+
+def test_remote_client_behind_a_local_proxy_cannot_change_settings(
+    container: ImageProcess,
+) -> None:
+    """A reverse proxy on the loopback forwards a remote client: X-Forwarded-For is
+    trusted from 127.0.0.1, so the remote address is what counts (the request itself
+    never leaves loopback)."""
+    response = httpx.post(
+        container.url + "/settings",
+        json={"ollama_base_url": MOVED_OLLAMA},
+        headers={"X-Forwarded-For": "10.1.2.3"},
+    )
+    assert response.status_code == 403, response.text
+    assert response.json()["error"]["code"] == "remote_settings_refused"
+    assert httpx.get(container.url + "/settings").json()["ollama_base_url"] != MOVED_OLLAMA
