@@ -1,0 +1,93 @@
+"""Runtime settings and the user profile."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+)
+
+from connector.config import ProviderName
+
+KeyStorage = Literal["keyring", "memory", "env", "file", "none"]
+
+
+class ApiKeyStatus(BaseModel):
+    set: bool
+    hint: str | None = Field(None, description="The key's last 4 characters, e.g. `…abcd`.")
+    storage: KeyStorage
+
+
+class ListenAddress(BaseModel):
+    host: str
+    port: int
+
+
+class SettingsPublic(BaseModel):
+    openai_api_key: ApiKeyStatus
+    openai_base_url: str
+    ollama_base_url: str
+    default_provider: ProviderName
+    default_model: str
+    reference_model: str
+    keyring_available: bool
+    listen: ListenAddress
+
+
+_URL_RE = re.compile(r"^https?://[^\s/]+(/[^\s]*)?$")
+
+
+class SettingsUpdate(BaseModel):
+    """Any subset of the runtime settings. `openai_api_key: ""` clears the key."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    openai_api_key: str | None = Field(None, json_schema_extra={"writeOnly": True}, max_length=500)
+    openai_base_url: str | None = None
+    ollama_base_url: str | None = None
+    default_provider: ProviderName | None = None
+    default_model: str | None = Field(None, min_length=1, max_length=200)
+    reference_model: str | None = Field(None, min_length=1, max_length=200)
+
+    @field_validator("openai_base_url", "ollama_base_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip().rstrip("/")
+        if not _URL_RE.match(value):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class ProfilePublic(BaseModel):
+    display_name: str = ""
+    email: str = ""
+
+
+class ProfileUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    display_name: str = Field("", max_length=100)
+    email: str = Field("", max_length=254)
+
+    @field_validator("display_name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return value.strip()
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        value = value.strip()
+        if value and not _EMAIL_RE.match(value):
+            raise ValueError("is not a valid email address")
+        return value

@@ -1,0 +1,83 @@
+"""Usage records and their aggregates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import (
+    BaseModel,
+)
+
+from connector.config import ProviderName
+
+Surface = Literal["rest", "sse", "ws", "v1"]
+RecordStatus = Literal["ok", "error", "cancelled"]
+Bucket = Literal["minute", "hour", "day"]
+
+
+class UsageRecordPublic(BaseModel):
+    id: int
+    request_id: str
+    created_at: datetime
+    surface: Surface
+    provider: ProviderName
+    model: str
+    status: RecordStatus
+    error_type: str | None = None
+    prompt_tokens: int
+    completion_tokens: int
+    reasoning_tokens: int
+    total_tokens: int
+    latency_ms: float
+    ttft_ms: float | None = None
+    cost_usd: float
+    reference_cost_usd: float | None = None
+    structured: bool
+
+
+class Totals(BaseModel):
+    requests: int = 0
+    ok: int = 0
+    errors: int = 0
+    cancelled: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    reasoning_tokens: int = 0
+    total_tokens: int = 0
+    cost_usd: float = 0.0
+    saved_usd: float = 0.0
+
+
+class ModelUsage(BaseModel):
+    provider: ProviderName
+    model: str
+    requests: int
+    errors: int
+    prompt_tokens: int
+    completion_tokens: int
+    reasoning_tokens: int
+    total_tokens: int
+    cost_usd: float
+    saved_usd: float
+    avg_latency_ms: float | None
+    avg_ttft_ms: float | None
+    tokens_per_s: float | None
+
+
+class SeriesPoint(BaseModel):
+    bucket_start: datetime
+    requests: int
+    total_tokens: int
+    cost_usd: float
+    saved_usd: float
+
+
+class UsageSummary(BaseModel):
+    totals: Totals
+    by_model: list[ModelUsage]
+    series: list[SeriesPoint]
+    recent: list[UsageRecordPublic]
+    bucket: Bucket
+    since: datetime | None = None
+    until: datetime | None = None
