@@ -87,10 +87,10 @@ class ImageProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                out = self.output()
+                logs = self.output()
                 raise AssertionError(
                     f"the server exited with {self.proc.returncode} before answering:\n"
-                    f"{out.stdout}\n{out.stderr}"
+                    f"{logs.stdout}\n{logs.stderr}"
                 )
             try:
                 if httpx.get(self.url + "/healthz", timeout=1.0).status_code == 200:

@@ -209,3 +209,20 @@ def test_remote_client_behind_a_local_proxy_cannot_change_settings(
     assert response.status_code == 403, response.text
     assert response.json()["error"]["code"] == "remote_settings_refused"
     assert httpx.get(container.url + "/settings").json()["ollama_base_url"] != MOVED_OLLAMA
+
+
+def test_stays_healthy_and_says_why_when_ollama_is_unreachable(start_image: StartImage) -> None:
+    """The seed's line with Ollama not (yet) reachable at OLLAMA_BASE_URL: the container
+    stays healthy, and the API names the URL it could not reach."""
+    ollama = closed_port_url()
+    container = start_image(OLLAMA_BASE_URL=ollama)
+    _, command = dockerfile.healthcheck(dockerfile.final_stage())
+    assert container.run(command).returncode == 0
+    models = httpx.get(container.url + "/models", timeout=30).json()
+    (provider,) = [p for p in models["providers"] if p["name"] == "ollama"]
+    assert provider["available"] is False
+    assert ollama in provider["reason"], provider
+    chat = httpx.post(container.url + "/chat/completions", json=CHAT, timeout=30)
+    assert chat.status_code == 503
+    assert ollama in chat.json()["error"]["message"]
+    container.stop_cleanly()
