@@ -24,18 +24,21 @@ def _post(url: str, body: dict[str, Any], path: str = "/chat/completions") -> ht
     return httpx.post(f"{url}{path}", json=body, timeout=20)
 
 
-def test_400_upstream_refuses_think(live_server: str, upstream: FakeUpstream) -> None:
+def test_400_upstream_refuses_think(shared_live_server: str, upstream: FakeUpstream) -> None:
     upstream.scenario = "think_unsupported"
     error = assert_error(
-        _post(live_server, chat_body(provider="ollama", model="llama3.2", reasoning_effort="low")),
+        _post(
+            shared_live_server,
+            chat_body(provider="ollama", model="llama3.2", reasoning_effort="low"),
+        ),
         400,
     )
     assert "does not support thinking" in error["message"]
 
 
-def test_400_invalid_json_body(live_server: str) -> None:
+def test_400_invalid_json_body(shared_live_server: str) -> None:
     response = httpx.post(
-        f"{live_server}/chat/completions",
+        f"{shared_live_server}/chat/completions",
         content=b"{not json",
         headers={"content-type": "application/json"},
     )
@@ -52,12 +55,12 @@ def test_401_no_openai_key(
     assert_error(_post(url, chat_body(provider="openai", stream=True)), 401)
 
 
-def test_401_key_rejected_upstream(live_server: str, upstream: FakeUpstream) -> None:
+def test_401_key_rejected_upstream(shared_live_server: str, upstream: FakeUpstream) -> None:
     upstream.openai_valid_keys = {"sk-some-other-key"}
-    assert_error(_post(live_server, chat_body(provider="openai")), 401)
+    assert_error(_post(shared_live_server, chat_body(provider="openai")), 401)
     upstream.openai_valid_keys = None
     upstream.scenario = "unauthorized"
-    assert_error(_post(live_server, chat_body(provider="openai")), 401)
+    assert_error(_post(shared_live_server, chat_body(provider="openai")), 401)
 
 
 def test_401_api_token_missing_or_wrong(
@@ -73,19 +76,19 @@ def test_401_api_token_missing_or_wrong(
     )
 
 
-def test_403_foreign_host(live_server: str) -> None:
+def test_403_foreign_host(shared_live_server: str) -> None:
     response = httpx.post(
-        f"{live_server}/chat/completions", json=chat_body(), headers={"Host": "evil.example"}
+        f"{shared_live_server}/chat/completions", json=chat_body(), headers={"Host": "evil.example"}
     )
     assert_error(response, 403)
 
 
 @pytest.mark.parametrize("target", PROVIDERS)
 def test_404_unknown_model(
-    live_server: str, upstream: FakeUpstream, target: dict[str, str]
+    shared_live_server: str, upstream: FakeUpstream, target: dict[str, str]
 ) -> None:
     upstream.scenario = "not_found"
-    error = assert_error(_post(live_server, chat_body(**target)), 404)
+    error = assert_error(_post(shared_live_server, chat_body(**target)), 404)
     assert target["model"] in error["message"]
 
 
@@ -120,38 +123,38 @@ def test_413_body_too_large(
     ],
 )
 def test_422_schema_mismatch(
-    live_server: str, upstream: FakeUpstream, body: dict[str, Any]
+    shared_live_server: str, upstream: FakeUpstream, body: dict[str, Any]
 ) -> None:
-    assert_error(_post(live_server, body), 422)
+    assert_error(_post(shared_live_server, body), 422)
     assert upstream.requests_to("/api/chat") == []
 
 
 @pytest.mark.parametrize("target", PROVIDERS)
 def test_429_passes_retry_after(
-    live_server: str, upstream: FakeUpstream, target: dict[str, str]
+    shared_live_server: str, upstream: FakeUpstream, target: dict[str, str]
 ) -> None:
     upstream.scenario = "rate_limited"
     started = time.monotonic()
-    response = _post(live_server, chat_body(**target))
+    response = _post(shared_live_server, chat_body(**target))
     assert time.monotonic() - started < 3, "the connector must not sleep through Retry-After"
     assert_error(response, 429)
     assert response.headers["retry-after"] == "7"
-    stream = _post(live_server, chat_body(**target), "/chat/completions/stream")
+    stream = _post(shared_live_server, chat_body(**target), "/chat/completions/stream")
     assert_error(stream, 429)
     assert stream.headers["retry-after"] == "7"
 
 
 @pytest.mark.parametrize("target", PROVIDERS)
 def test_502_upstream_broke(
-    live_server: str, upstream: FakeUpstream, target: dict[str, str]
+    shared_live_server: str, upstream: FakeUpstream, target: dict[str, str]
 ) -> None:
     upstream.scenario = "server_error"
-    assert_error(_post(live_server, chat_body(**target)), 502)
+    assert_error(_post(shared_live_server, chat_body(**target)), 502)
 
 
 @pytest.mark.parametrize("target", PROVIDERS)
 def test_502_structured_output_failed_validation(
-    live_server: str, upstream: FakeUpstream, target: dict[str, str]
+    shared_live_server: str, upstream: FakeUpstream, target: dict[str, str]
 ) -> None:
     upstream.scenario = "structured_invalid"
     body = chat_body(
@@ -168,7 +171,7 @@ def test_502_structured_output_failed_validation(
             },
         },
     )
-    error = assert_error(_post(live_server, body), 502)
+    error = assert_error(_post(shared_live_server, body), 502)
     assert "colors" in error["message"] and "not-a-list" in error["message"]
 
 

@@ -34,10 +34,10 @@ def _stream(url: str, **extra: Any) -> httpx.Response:
 
 
 def test_thinking_stream_keeps_reasoning_out_of_content(
-    live_server: str, upstream: FakeUpstream
+    shared_live_server: str, upstream: FakeUpstream
 ) -> None:
     upstream.scenario = "thinking"
-    response = _stream(live_server, provider="ollama", model="gpt-oss:20b")
+    response = _stream(shared_live_server, provider="ollama", model="gpt-oss:20b")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/event-stream")
     events = sse_events(response)
@@ -64,17 +64,19 @@ def test_thinking_stream_keeps_reasoning_out_of_content(
     assert usage_chunk["metrics"]["latency_ms"] > 0
 
 
-def test_thinking_blocking_separates_reasoning(live_server: str, upstream: FakeUpstream) -> None:
+def test_thinking_blocking_separates_reasoning(
+    shared_live_server: str, upstream: FakeUpstream
+) -> None:
     upstream.scenario = "thinking"
-    response = _chat(live_server, provider="ollama", model="gpt-oss:20b")
+    response = _chat(shared_live_server, provider="ollama", model="gpt-oss:20b")
     assert response.status_code == 200, response.text
     message = response.json()["choices"][0]["message"]
     assert message["content"] == OLLAMA_THINKING_ANSWER
     assert message["reasoning_content"] == OLLAMA_THINKING
 
 
-def test_structured_output_blocking(live_server: str, upstream: FakeUpstream) -> None:
-    response = _chat(live_server, provider="ollama", response_format=COLOR_FORMAT)
+def test_structured_output_blocking(shared_live_server: str, upstream: FakeUpstream) -> None:
+    response = _chat(shared_live_server, provider="ollama", response_format=COLOR_FORMAT)
     assert response.status_code == 200, response.text
     message = response.json()["choices"][0]["message"]
     assert message["parsed"] == {"colors": ["red", "green", "blue"]}
@@ -84,8 +86,10 @@ def test_structured_output_blocking(live_server: str, upstream: FakeUpstream) ->
     assert upstream.last("/api/chat").json["format"] == COLOR_SCHEMA
 
 
-def test_structured_output_stream_carries_parsed(live_server: str, upstream: FakeUpstream) -> None:
-    response = _stream(live_server, provider="ollama", response_format=COLOR_FORMAT)
+def test_structured_output_stream_carries_parsed(
+    shared_live_server: str, upstream: FakeUpstream
+) -> None:
+    response = _stream(shared_live_server, provider="ollama", response_format=COLOR_FORMAT)
     events = sse_events(response)
     assert events[-1] == DONE
     assert json.loads(deltas(events, "content")) == {"colors": ["red", "green", "blue"]}
@@ -95,29 +99,33 @@ def test_structured_output_stream_carries_parsed(live_server: str, upstream: Fak
 
 
 def test_structured_output_invalid_is_502_naming_path_and_raw_text(
-    live_server: str, upstream: FakeUpstream
+    shared_live_server: str, upstream: FakeUpstream
 ) -> None:
     upstream.scenario = "structured_invalid"
-    error = assert_error(_chat(live_server, provider="ollama", response_format=COLOR_FORMAT), 502)
+    error = assert_error(
+        _chat(shared_live_server, provider="ollama", response_format=COLOR_FORMAT), 502
+    )
     assert "colors" in error["message"]
     assert "not-a-list" in error["message"]  # the raw model output is included
 
 
 def test_structured_output_invalid_in_stream_is_error_frame(
-    live_server: str, upstream: FakeUpstream
+    shared_live_server: str, upstream: FakeUpstream
 ) -> None:
     upstream.scenario = "structured_invalid"
-    events = sse_events(_stream(live_server, provider="ollama", response_format=COLOR_FORMAT))
+    events = sse_events(
+        _stream(shared_live_server, provider="ollama", response_format=COLOR_FORMAT)
+    )
     assert DONE not in events
     assert set(events[-1]) == {"error"}
     assert "colors" in events[-1]["error"]["message"]
 
 
 def test_midstream_error_is_one_error_frame_then_end(
-    live_server: str, upstream: FakeUpstream
+    shared_live_server: str, upstream: FakeUpstream
 ) -> None:
     upstream.scenario = "midstream_error"
-    response = _stream(live_server, provider="ollama")
+    response = _stream(shared_live_server, provider="ollama")
     assert response.status_code == 200
     events = sse_events(response)
     errors = [e for e in events if isinstance(e, dict) and "error" in e]
@@ -129,26 +137,26 @@ def test_midstream_error_is_one_error_frame_then_end(
     assert deltas(events, "reasoning_content") == "We need to answer"
 
 
-def test_midstream_error_blocking_is_502(live_server: str, upstream: FakeUpstream) -> None:
+def test_midstream_error_blocking_is_502(shared_live_server: str, upstream: FakeUpstream) -> None:
     upstream.scenario = "midstream_error"
-    error = assert_error(_chat(live_server, provider="ollama"), 502)
+    error = assert_error(_chat(shared_live_server, provider="ollama"), 502)
     assert "an error was encountered while running the model" in error["message"]
 
 
 @pytest.mark.parametrize("model", ["llama3.2:1b", "ollama/llama3.2:1b"])
 def test_model_not_found_says_ollama_pull(
-    live_server: str, upstream: FakeUpstream, model: str
+    shared_live_server: str, upstream: FakeUpstream, model: str
 ) -> None:
     upstream.scenario = "not_found"
-    error = assert_error(_chat(live_server, model=model), 404)
+    error = assert_error(_chat(shared_live_server, model=model), 404)
     assert "ollama pull llama3.2:1b" in error["message"]
 
 
 def test_model_not_found_in_stream_is_404_before_streaming(
-    live_server: str, upstream: FakeUpstream
+    shared_live_server: str, upstream: FakeUpstream
 ) -> None:
     upstream.scenario = "not_found"
-    error = assert_error(_stream(live_server, model="llama3.2:1b"), 404)
+    error = assert_error(_stream(shared_live_server, model="llama3.2:1b"), 404)
     assert "ollama pull llama3.2:1b" in error["message"]
 
 
@@ -163,17 +171,21 @@ def test_ollama_down_is_503_naming_the_url(
     assert down in stream_error["message"]
 
 
-def test_think_sent_only_when_asked(live_server: str, upstream: FakeUpstream) -> None:
-    assert _chat(live_server, provider="ollama").status_code == 200
+def test_think_sent_only_when_asked(shared_live_server: str, upstream: FakeUpstream) -> None:
+    assert _chat(shared_live_server, provider="ollama").status_code == 200
     assert "think" not in upstream.last("/api/chat").json
     for effort in ("low", "medium", "high"):
-        assert _chat(live_server, provider="ollama", reasoning_effort=effort).status_code == 200
+        assert (
+            _chat(shared_live_server, provider="ollama", reasoning_effort=effort).status_code == 200
+        )
         assert upstream.last("/api/chat").json["think"] == effort
 
 
-def test_sampling_options_map_to_ollama_options(live_server: str, upstream: FakeUpstream) -> None:
+def test_sampling_options_map_to_ollama_options(
+    shared_live_server: str, upstream: FakeUpstream
+) -> None:
     response = _chat(
-        live_server,
+        shared_live_server,
         provider="ollama",
         max_tokens=42,
         temperature=0.2,
@@ -188,22 +200,25 @@ def test_sampling_options_map_to_ollama_options(live_server: str, upstream: Fake
     assert options["top_p"] == 0.9
     assert options["seed"] == 7
     assert options["stop"] == ["\n\n"]
-    assert _chat(live_server, provider="ollama", max_completion_tokens=9).status_code == 200
+    assert _chat(shared_live_server, provider="ollama", max_completion_tokens=9).status_code == 200
     assert upstream.last("/api/chat").json["options"]["num_predict"] == 9
 
 
-def test_response_format_maps_to_format(live_server: str, upstream: FakeUpstream) -> None:
-    assert _chat(live_server, provider="ollama").status_code == 200
+def test_response_format_maps_to_format(shared_live_server: str, upstream: FakeUpstream) -> None:
+    assert _chat(shared_live_server, provider="ollama").status_code == 200
     assert "format" not in upstream.last("/api/chat").json
-    response = _chat(live_server, provider="ollama", response_format={"type": "json_object"})
+    response = _chat(shared_live_server, provider="ollama", response_format={"type": "json_object"})
     assert response.status_code == 200, response.text
     assert upstream.last("/api/chat").json["format"] == "json"
     assert response.json()["choices"][0]["message"]["parsed"] == {"answer": "The sky is blue."}
-    assert _chat(live_server, provider="ollama", response_format=COLOR_FORMAT).status_code == 200
+    assert (
+        _chat(shared_live_server, provider="ollama", response_format=COLOR_FORMAT).status_code
+        == 200
+    )
     assert upstream.last("/api/chat").json["format"] == COLOR_SCHEMA
 
 
-def test_messages_and_model_reach_ollama(live_server: str, upstream: FakeUpstream) -> None:
+def test_messages_and_model_reach_ollama(shared_live_server: str, upstream: FakeUpstream) -> None:
     body = {
         "provider": "ollama",
         "model": "llama3.2",
@@ -212,7 +227,7 @@ def test_messages_and_model_reach_ollama(live_server: str, upstream: FakeUpstrea
             {"role": "user", "content": "Why is the sky blue?"},
         ],
     }
-    response = httpx.post(f"{live_server}/chat/completions", json=body)
+    response = httpx.post(f"{shared_live_server}/chat/completions", json=body)
     assert response.status_code == 200, response.text
     reply = response.json()
     assert reply["model"] == "llama3.2"
@@ -228,7 +243,9 @@ def test_messages_and_model_reach_ollama(live_server: str, upstream: FakeUpstrea
     assert upstream.cancelled == 0
 
 
-def test_tool_calls_come_back_in_openai_shape(live_server: str, upstream: FakeUpstream) -> None:
+def test_tool_calls_come_back_in_openai_shape(
+    shared_live_server: str, upstream: FakeUpstream
+) -> None:
     tools = [
         {
             "type": "function",
@@ -238,7 +255,7 @@ def test_tool_calls_come_back_in_openai_shape(live_server: str, upstream: FakeUp
             },
         }
     ]
-    response = _chat(live_server, provider="ollama", tools=tools)
+    response = _chat(shared_live_server, provider="ollama", tools=tools)
     assert response.status_code == 200, response.text
     choice = response.json()["choices"][0]
     assert choice["finish_reason"] == "tool_calls"
@@ -249,8 +266,10 @@ def test_tool_calls_come_back_in_openai_shape(live_server: str, upstream: FakeUp
     assert upstream.last("/api/chat").json["tools"] == tools
 
 
-def test_pull_streams_progress_then_done(live_server: str, upstream: FakeUpstream) -> None:
-    response = httpx.post(f"{live_server}/models/pull", json={"name": "llama3.2"}, timeout=20)
+def test_pull_streams_progress_then_done(shared_live_server: str, upstream: FakeUpstream) -> None:
+    response = httpx.post(
+        f"{shared_live_server}/models/pull", json={"name": "llama3.2"}, timeout=20
+    )
     assert response.status_code == 200, response.text
     events = sse_events(response)
     assert events[0] == {"status": "pulling manifest"}

@@ -34,8 +34,8 @@ TOOLS = [
 
 @pytest.mark.parametrize("target", PROVIDERS)
 @pytest.mark.parametrize("path", ["/chat/completions/stream", "/v1/chat/completions"])
-def test_chunk_shape(live_server: str, target: dict[str, str], path: str) -> None:
-    response = httpx.post(f"{live_server}{path}", json=chat_body(**target, stream=True))
+def test_chunk_shape(shared_live_server: str, target: dict[str, str], path: str) -> None:
+    response = httpx.post(f"{shared_live_server}{path}", json=chat_body(**target, stream=True))
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/event-stream")
     events = sse_events(response)
@@ -60,7 +60,7 @@ def test_chunk_shape(live_server: str, target: dict[str, str], path: str) -> Non
 
 @pytest.mark.parametrize("target", PROVIDERS)
 def test_stream_is_delivered_incrementally(
-    live_server: str, upstream: FakeUpstream, target: dict[str, str]
+    shared_live_server: str, upstream: FakeUpstream, target: dict[str, str]
 ) -> None:
     upstream.chunk_delay = 0.1
     arrivals: list[float] = []
@@ -68,7 +68,7 @@ def test_stream_is_delivered_incrementally(
     with (
         httpx.Client(timeout=20) as client,
         client.stream(
-            "POST", f"{live_server}/chat/completions/stream", json=chat_body(**target)
+            "POST", f"{shared_live_server}/chat/completions/stream", json=chat_body(**target)
         ) as response,
     ):
         for line in response.iter_lines():
@@ -80,9 +80,11 @@ def test_stream_is_delivered_incrementally(
     assert arrivals[1] < total / 2, arrivals
 
 
-def test_openai_tool_call_deltas_are_assembled(live_server: str, upstream: FakeUpstream) -> None:
+def test_openai_tool_call_deltas_are_assembled(
+    shared_live_server: str, upstream: FakeUpstream
+) -> None:
     body = chat_body(provider="openai", model="gpt-4o-mini", tools=TOOLS, tool_choice="auto")
-    reply = httpx.post(f"{live_server}/chat/completions", json=body)
+    reply = httpx.post(f"{shared_live_server}/chat/completions", json=body)
     assert reply.status_code == 200, reply.text
     choice = reply.json()["choices"][0]
     assert choice["finish_reason"] == "tool_calls"
@@ -93,7 +95,7 @@ def test_openai_tool_call_deltas_are_assembled(live_server: str, upstream: FakeU
     sent = upstream.last("/v1/chat/completions").json
     assert sent["tools"] == TOOLS and sent["tool_choice"] == "auto"
 
-    stream = httpx.post(f"{live_server}/chat/completions/stream", json=body)
+    stream = httpx.post(f"{shared_live_server}/chat/completions/stream", json=body)
     events = parse_sse(stream.text.splitlines())
     pieces = [
         tc["function"].get("arguments") or ""
@@ -104,7 +106,9 @@ def test_openai_tool_call_deltas_are_assembled(live_server: str, upstream: FakeU
     assert json.loads("".join(pieces)) == {"city": "Paris"}
 
 
-def test_openai_request_fields_are_forwarded(live_server: str, upstream: FakeUpstream) -> None:
+def test_openai_request_fields_are_forwarded(
+    shared_live_server: str, upstream: FakeUpstream
+) -> None:
     body = chat_body(
         provider="openai",
         model="gpt-4o-mini",
@@ -116,7 +120,7 @@ def test_openai_request_fields_are_forwarded(live_server: str, upstream: FakeUps
         reasoning_effort="low",
         user="someone",
     )
-    assert httpx.post(f"{live_server}/chat/completions", json=body).status_code == 200
+    assert httpx.post(f"{shared_live_server}/chat/completions", json=body).status_code == 200
     sent: dict[str, Any] = upstream.last("/v1/chat/completions").json
     assert sent["model"] == "gpt-4o-mini"
     assert sent["temperature"] == 0.3 and sent["top_p"] == 0.5

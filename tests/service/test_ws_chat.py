@@ -14,8 +14,8 @@ from tests.service.helpers import OLLAMA_TEXT, OPENAI_TEXT, chat_body, ws_url
 
 
 @pytest.fixture
-def ws(live_server: str) -> Iterator[ClientConnection]:
-    with connect(ws_url(live_server, "/ws/chat"), open_timeout=5, close_timeout=2) as socket:
+def ws(shared_live_server: str) -> Iterator[ClientConnection]:
+    with connect(ws_url(shared_live_server, "/ws/chat"), open_timeout=5, close_timeout=2) as socket:
         yield socket
 
 
