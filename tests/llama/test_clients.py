@@ -138,3 +138,33 @@ def test_openai_sdk_against_the_connector(connector: str, llama: LlamaServer) ->
     records = latest_records(connector)
     assert len(records) == 4 and {r["surface"] for r in records} == {"v1"}
     assert all(r["status"] == "ok" for r in records)
+
+
+def test_ws_runs_requests_side_by_side_on_one_socket(connector: str, llama: LlamaServer) -> None:
+    prompts = {"sea": "Describe the sea.", "moon": "Tell me about the moon.", "cat": SHORT_PROMPT}
+    with connect(ws_url(connector, "/ws/chat"), open_timeout=10) as ws:
+        for rid, prompt in prompts.items():
+            ws.send(json.dumps({"type": "chat", "id": rid, "request": body(prompt, max_tokens=24)}))
+        texts = {rid: "" for rid in prompts}
+        done: dict[str, dict[str, Any]] = {}
+        for _ in range(500):
+            if len(done) == len(prompts):
+                break
+            message = json.loads(ws.recv(timeout=120))
+            assert message["type"] in ("chunk", "done"), message
+            if message["type"] == "chunk":
+                assert message["id"] not in done, "chunk after done"
+                texts[message["id"]] += message["chunk"]["choices"][0]["delta"].get("content") or ""
+            else:
+                done[message["id"]] = message["response"]
+    assert set(done) == set(prompts)
+    for rid, prompt in prompts.items():
+        # Each id's chunks add up to its own answer, which is the server's answer.
+        content = done[rid]["choices"][0]["message"]["content"]
+        assert texts[rid] == content
+        # Batched decoding may round differently from a lone request, so only the
+        # prompt count is compared exactly.
+        direct = llama.chat(upstream_body(body(prompt, max_tokens=24)))
+        usage = done[rid]["usage"]
+        assert usage["prompt_tokens"] == direct["usage"]["prompt_tokens"]
+        assert 0 < usage["completion_tokens"] <= 24
