@@ -69,8 +69,11 @@ def model_path() -> Path:
 class LlamaServer:
     """`llama-server` as a child process; `url` is its root, `openai_url` its /v1."""
 
-    def __init__(self, log_path: Path, threads: int | None = None) -> None:
+    def __init__(
+        self, log_path: Path, threads: int | None = None, model: Path | None = None
+    ) -> None:
         self.log_path = log_path
+        self._model = model
         self.port = free_port()
         self.url = f"http://{LOOPBACK}:{self.port}"
         self.openai_url = f"{self.url}/v1"
@@ -86,7 +89,7 @@ class LlamaServer:
     def command(self) -> list[str]:
         return [
             str(binary_path()),
-            "--model", str(model_path()),
+            "--model", str(self._model or model_path()),
             "--alias", MODEL_ALIAS,
             "--host", LOOPBACK,
             "--port", str(self.port),
