@@ -5,6 +5,7 @@ chats through the recorded upstreams, the Host rules, the start-up warning."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from websockets.sync.client import connect
 
 from tests.docker import dockerfile
 from tests.docker.conftest import StartImage, container_env
@@ -170,6 +172,22 @@ def test_streaming_chat(container: ImageProcess, upstream: FakeUpstream) -> None
         lines = [line for line in response.iter_lines() if line.startswith("data: ")]
     assert lines[-1] == "data: [DONE]"
     assert len(lines) > 2
+
+
+def test_websockets_work_with_the_images_dependencies(container: ImageProcess) -> None:
+    """WebSockets need a library uvicorn finds at run time; the base install has one."""
+    ws_url = container.url.replace("http://", "ws://")
+    with connect(ws_url + "/ws/monitoring", open_timeout=10) as monitor:
+        snapshot = json.loads(monitor.recv(timeout=10))
+    assert snapshot["type"] == "snapshot"
+    with connect(ws_url + "/ws/chat", open_timeout=10) as chat:
+        chat.send(json.dumps({"type": "chat", "id": "r1", "request": CHAT}))
+        for _ in range(200):
+            message = json.loads(chat.recv(timeout=30))
+            if message["type"] != "chunk":
+                break
+    assert message["type"] == "done", message
+    assert message["id"] == "r1"
 
 
 def test_start_up_warns_that_the_port_is_open(container: ImageProcess) -> None:
