@@ -92,7 +92,7 @@ def _tool_call(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def completion(scenario: str, model: str, body: dict[str, Any]) -> dict[str, Any]:
-    answer = load_json("openai/chat_completion.json")
+    answer: dict[str, Any] = load_json("openai/chat_completion.json")
     answer["model"] = model
     choice = answer["choices"][0]
     if scenario == "tools":
