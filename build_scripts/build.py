@@ -17,6 +17,7 @@ import argparse
 import hashlib
 import importlib.metadata
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -34,6 +35,7 @@ DIST = OUT / "dist"
 WORK = OUT / "work"
 PACKAGES = OUT / "packages"
 STAMP = OUT / "inputs.sha256"
+STAGE = OUT / "stage" / "static"  # the SPA snapshot the spec bundles
 APP_NAME = "ai-connector"
 INPUT_DIRS = ("connector", "desktop")
 INPUT_FILES = ("pyproject.toml", "build_scripts/ai-connector.spec", "build_scripts/build.py")
@@ -88,6 +90,32 @@ def build_frontend() -> None:
         print("[build] warning: connector/static has no index.html; the app will have no UI")
 
 
+def _missing_assets(static: Path) -> list[str]:
+    """Files index.html refers to that are not there (a half-built or stale SPA)."""
+    index = static / "index.html"
+    if not index.is_file():
+        return ["index.html"]
+    refs = re.findall(r'(?:src|href)="/(assets/[^"]+)"', index.read_text(encoding="utf-8"))
+    return [ref for ref in refs if not (static / ref).is_file()]
+
+
+def stage_spa(attempts: int = 10) -> Path:
+    """Copy connector/static to build/pyinstaller/stage/static and check the copy is
+    whole, so the bundle never carries an index.html without its assets (the SPA may
+    be rebuilt while this runs)."""
+    source = ROOT / "connector" / "static"
+    missing: list[str] = []
+    for _ in range(attempts):
+        if STAGE.exists():
+            shutil.rmtree(STAGE)
+        shutil.copytree(source, STAGE, ignore=shutil.ignore_patterns(".gitkeep"))
+        missing = _missing_assets(STAGE)
+        if not missing:
+            return STAGE
+        time.sleep(3)
+    raise SystemExit(f"connector/static is incomplete (missing {missing}); build the SPA first")
+
+
 def build_app(force: bool) -> bool:
     """Run PyInstaller unless the previous build used the same inputs; True if it ran."""
     want = inputs_digest()
@@ -96,6 +124,7 @@ def build_app(force: bool) -> bool:
         print(f"[build] up to date: {executable().relative_to(ROOT)}")
         return False
     STAMP.unlink(missing_ok=True)
+    stage_spa()
     started = time.monotonic()
     subprocess.run(
         [

@@ -1,6 +1,6 @@
-"""The build tests run the frozen app in the same isolated environment as the
-desktop tests."""
+"""The build tests run the frozen app in the same isolated environment (and on the
+same Xvfb display) as the desktop tests."""
 
-from tests.desktop.conftest import desktop_env
+from tests.desktop.conftest import desktop_env, xvfb
 
-__all__ = ["desktop_env"]
+__all__ = ["desktop_env", "xvfb"]

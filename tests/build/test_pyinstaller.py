@@ -72,7 +72,6 @@ def test_bundle_carries_the_spa_and_migrations(frozen: Path) -> None:
     assert (internal / "connector" / "static" / "index.html").is_file()
     assert any((internal / "connector" / "migrations" / "versions").glob("*.py"))
     assert (internal / "connector" / "migrations" / "env.py").is_file()
-    assert any((internal / "genai_prices").rglob("*.json"))
 
 
 def test_frozen_headless_serves_health_spa_and_chat(
@@ -109,6 +108,8 @@ def test_frozen_headless_serves_health_spa_and_chat(
         assert status == 200, reply
         assert reply["object"] == "chat.completion"
         assert reply["choices"][0]["message"]["content"]
+        # Prices come from genai-prices' bundled data: a local model's reference cost.
+        assert reply["metrics"]["reference_cost_usd"] > 0, reply["metrics"]
         assert any(r.path == "/api/chat" for r in upstream.requests)
 
         status, text = http("POST", f"{base}/chat/completions/stream", body, timeout=30)
@@ -134,3 +135,27 @@ def test_linux_package_has_the_app_and_a_desktop_entry(frozen: Path) -> None:
         assert entry is not None
         text = entry.read().decode()
     assert "Exec=ai-connector" in text and "Type=Application" in text
+
+
+def test_frozen_window_opens_the_app(
+    frozen: Path, xvfb: str, desktop_env: DesktopEnv, tmp_path: Path
+) -> None:
+    report_path = tmp_path / "report.json"
+    shot = ROOT / "artifacts" / "desktop" / "frozen-window.png"
+    config = tmp_path / "check.json"
+    config.write_text(
+        json.dumps({"report": str(report_path), "screenshot": str(shot), "timeout": 30})
+    )
+    env = {**desktop_env.env, "DISPLAY": xvfb}
+    app = launch(
+        ["--self-check", str(config)], env, desktop_env.logs, "frozen-window", command=[str(frozen)]
+    )
+    code = app.wait(150)
+    assert report_path.exists(), app.output()[-4000:]
+    report = json.loads(report_path.read_text())
+    assert code == 0, app.output()[-4000:]
+    assert report["errors"] == []
+    assert report["root_children"] > 0
+    assert report["api_calls_ok"] and all(c["authorized"] for c in report["api_calls_ok"])
+    assert report["screenshot"] is True and shot.stat().st_size > 5_000
+    assert report["threads_at_exit"] == []
