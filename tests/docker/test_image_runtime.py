@@ -79,8 +79,10 @@ def test_runtime_has_the_package_and_no_gui_packages(image_venv: Path) -> None:
 
 
 def test_listens_on_every_interface_at_port(container: ImageProcess) -> None:
-    out = container.output().both
-    assert f"0.0.0.0:{container.port}" in out, out
+    logs = container.output()
+    # Logs go to stdout, line-buffered (PYTHONUNBUFFERED): `docker logs` shows them live.
+    assert f"Uvicorn running on http://0.0.0.0:{container.port}" in logs.stdout, logs
+    out = logs.both
     assert "Started server process [1]" in out  # PID 1, as the CMD is in a container
     settings = httpx.get(container.url + "/settings").json()
     assert settings["listen"]["port"] == container.port
