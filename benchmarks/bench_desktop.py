@@ -40,18 +40,28 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _rss_kb(pid: int) -> int:
+def _proc_kb(path: str, field: str) -> int:
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(field):
                 return int(line.split()[1])
     except OSError:
         pass
     return 0
 
 
-def _tree_rss_mb(root: int) -> float:
-    """RSS of a process and all its descendants (Qt WebEngine runs helper processes)."""
+def _rss_kb(pid: int) -> int:
+    return _proc_kb(f"/proc/{pid}/status", "VmRSS:")
+
+
+def _pss_kb(pid: int) -> int:
+    # Proportional set size: shared pages split between the processes sharing them,
+    # so a process tree's sum does not count Qt's libraries once per helper.
+    return _proc_kb(f"/proc/{pid}/smaps_rollup", "Pss:")
+
+
+def _tree_pids(root: int) -> list[int]:
+    """A process and all its descendants (Qt WebEngine runs helper processes)."""
     children: dict[int, list[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -59,12 +69,21 @@ def _tree_rss_mb(root: int) -> float:
             children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
         except (OSError, IndexError, ValueError):
             continue
-    total, todo = 0, [root]
+    found, todo = [], [root]
     while todo:
         pid = todo.pop()
-        total += _rss_kb(pid)
+        found.append(pid)
         todo.extend(children.get(pid, []))
-    return total / 1024
+    return found
+
+
+def _tree_memory_mb(root: int) -> dict[str, float]:
+    pids = _tree_pids(root)
+    return {
+        "idle_rss_mb": sum(_rss_kb(p) for p in pids) / 1024,
+        "idle_pss_mb": sum(_pss_kb(p) for p in pids) / 1024,
+        "processes": float(len(pids)),
+    }
 
 
 def _env(tmp: Path) -> dict[str, str]:
@@ -117,11 +136,11 @@ def headless_once(exe: str | None) -> dict[str, float]:
                 time.sleep(0.01)
             ready = time.monotonic() - started
             time.sleep(IDLE_SECONDS)
-            rss = _tree_rss_mb(proc.pid)
+            memory = _tree_memory_mb(proc.pid)
         finally:
             proc.terminate()
             proc.wait(30)
-        return {"ready_s": ready, "idle_rss_mb": rss}
+        return {"ready_s": ready, **memory}
 
 
 def _start_xvfb() -> tuple[subprocess.Popen[bytes], str]:
@@ -166,7 +185,7 @@ def window_once(exe: str | None, display: str) -> dict[str, float]:
         try:
             # Held open: measure the idle footprint while the window is up.
             time.sleep(min(IDLE_SECONDS + 3, 8))
-            rss = _tree_rss_mb(proc.pid)
+            memory = _tree_memory_mb(proc.pid)
             code = proc.wait(90)
         finally:
             if proc.poll() is None:
@@ -179,7 +198,7 @@ def window_once(exe: str | None, display: str) -> dict[str, float]:
             "spa_ready_s": data["spa_ready_at"] - launched,
             "server_ready_s": data["server_ready_at"] - launched,
             "stop_s": data["stop_seconds"],
-            "idle_rss_mb": rss,
+            **memory,
         }
 
 
@@ -206,13 +225,17 @@ def main() -> int:
             xvfb.terminate()
             xvfb.wait(10)
     h = results["headless"]
-    print(f"headless: ready in {h['ready_s']:.2f} s, idle RSS {h['idle_rss_mb']:.0f} MB")
+    print(
+        f"headless: ready in {h['ready_s']:.2f} s, idle RSS {h['idle_rss_mb']:.0f} MB "
+        f"(PSS {h['idle_pss_mb']:.0f} MB)"
+    )
     if "window" in results:
         w = results["window"]
         print(
             f"window:   shown in {w['shown_s']:.2f} s, SPA ready in {w['spa_ready_s']:.2f} s, "
-            f"server ready in {w['server_ready_s']:.2f} s, idle RSS {w['idle_rss_mb']:.0f} MB "
-            f"(with Qt WebEngine helpers), stop {w['stop_s']:.2f} s"
+            f"server ready in {w['server_ready_s']:.2f} s; idle, {w['processes']:.0f} processes "
+            f"(app + Qt WebEngine helpers): RSS sum {w['idle_rss_mb']:.0f} MB, "
+            f"PSS {w['idle_pss_mb']:.0f} MB; stop {w['stop_s']:.2f} s"
         )
     print(json.dumps(results, indent=2))
     return 0
