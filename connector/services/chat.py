@@ -38,8 +38,7 @@ from connector.services import pricing
 from connector.services.monitor import MonitorHub
 from connector.services.settings import RuntimeSettings
 from connector.services.structured import parse_and_validate, requested_schema
-from connector.services.usage import UsageService
-from connector.tables import UsageRecord
+from connector.services.usage import UsageEntry, UsageService
 
 _PROVIDER_PREFIXES: tuple[ProviderName, ...] = ("ollama", "openai")
 
@@ -276,7 +275,7 @@ class ChatService:
         usage = acc.usage or Usage()
         cost, reference = self._costs(stream.provider, call.model, usage)
         self._usage.record(
-            UsageRecord(
+            UsageEntry(
                 request_id=stream.id,
                 surface=surface,
                 provider=stream.provider,

@@ -28,6 +28,10 @@ class MonitorHub:
         finally:
             self._subscribers.discard(queue)
 
+    @property
+    def has_subscribers(self) -> bool:
+        return bool(self._subscribers)
+
     def publish(self, message: dict[str, Any]) -> None:
         for queue in list(self._subscribers):
             try:
