@@ -90,18 +90,19 @@ def _json(value: Any) -> str:
 
 
 async def cancel_on_disconnect(request: Request, work: Awaitable[T]) -> T:
-    """Run `work`, cancelling it if the client disconnects first."""
-    task = asyncio.ensure_future(work)
+    """Await `work` in this task, cancelling it if the client disconnects first."""
+    current = asyncio.current_task()
+    assert current is not None
 
     async def watch() -> None:
         while True:
             message = await request.receive()
             if message["type"] == "http.disconnect":
-                task.cancel()
+                current.cancel()
                 return
 
     watcher = asyncio.create_task(watch())
     try:
-        return await task
+        return await work
     finally:
         watcher.cancel()
