@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -94,7 +95,10 @@ def test_fifty_concurrent_requests_none_lost(live_server: str, upstream: FakeUps
 
     with connect(ws_url(live_server, "/ws/monitoring"), open_timeout=5) as ws:
         assert _recv(ws)["type"] == "snapshot"
-        statuses = asyncio.run(run_all())
+        # In a thread of its own: other tiers (Playwright's sync API) may hold an
+        # event loop in this one.
+        with ThreadPoolExecutor(1) as pool:
+            statuses = pool.submit(asyncio.run, run_all()).result(timeout=120)
         records = [_next_record(ws)["record"] for _ in range(50)]
 
     assert statuses.count(404) == 5

@@ -17,18 +17,17 @@ from connector.schemas import (
 router = APIRouter(tags=["settings"])
 
 
-def _listen(request: Request) -> ListenAddress | None:
-    """The address this server really answers on (the configured port may have been
-    taken, e.g. by the desktop app picking a free one)."""
+def _listen(request: Request, services: ServicesDep) -> ListenAddress:
+    """The configured listen address, with the port this server really answers on
+    (the desktop app may have had to pick a free one)."""
     server = request.scope.get("server")
-    if not server or server[1] is None:
-        return None
-    return ListenAddress(host=str(server[0]), port=int(server[1]))
+    port = server[1] if server and server[1] is not None else services.settings.port
+    return ListenAddress(host=services.settings.host, port=int(port))
 
 
 @router.get("/settings", response_model=SettingsPublic)
 async def get_settings(request: Request, services: ServicesDep) -> SettingsPublic:
-    return services.runtime.public(_listen(request))
+    return services.runtime.public(_listen(request, services))
 
 
 @router.post(
@@ -38,7 +37,7 @@ async def update_settings(
     change: SettingsUpdate, request: Request, services: ServicesDep
 ) -> SettingsPublic:
     """Change any subset; `openai_api_key: ""` clears the key. The key is write-only."""
-    return await services.runtime.update(change, _listen(request))
+    return await services.runtime.update(change, _listen(request, services))
 
 
 @router.get("/profile", response_model=ProfilePublic)
