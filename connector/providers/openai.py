@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, contextmanager
-from typing import Any
-
-import openai
+from typing import TYPE_CHECKING, Any
 
 from connector.config import ProviderName
 from connector.errors import (
@@ -34,6 +32,22 @@ from connector.schemas import (
 _OWN_FIELDS = {"provider", "model", "messages", "stream", "stream_options", "response_format"}
 _CHAT_PREFIXES = ("gpt-", "o1", "o3", "o4", "chatgpt-")
 OFFICIAL_BASE_URL = "https://api.openai.com/v1"
+
+if TYPE_CHECKING:
+    import openai
+
+
+def _sdk() -> Any:
+    """The `openai` module, imported on first use: it takes over a second to import,
+    which would otherwise delay every start (the desktop window most of all)."""
+    import openai
+
+    return openai
+
+
+def preload() -> None:
+    """Import the SDK ahead of the first request (called off the event loop)."""
+    _sdk()
 
 
 def _error_message(exc: openai.APIStatusError) -> str:
@@ -120,12 +134,12 @@ class OpenAIProvider:
         self,
         base_url: str,
         key_getter: Callable[[], str | None],
-        timeout: openai.Timeout,
+        timeouts: dict[str, float],
         models_timeout: float,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._key_getter = key_getter
-        self._timeout = timeout
+        self._timeouts = timeouts
         self._models_timeout = models_timeout
         self._client: openai.AsyncOpenAI | None = None
         self._client_for: tuple[str, str] | None = None
@@ -149,10 +163,12 @@ class OpenAIProvider:
         if self._client is None or self._client_for != wanted:
             # Rebuilt when the key or base URL changes; the old client's pool is
             # left to close with its last request.
-            self._client = openai.AsyncOpenAI(
+            sdk = _sdk()
+            self._client = sdk.AsyncOpenAI(
                 api_key=key,
                 base_url=self._base_url,
-                timeout=self._timeout,
+                # The SDK ships its own HTTP client (httpx2) with its own Timeout type.
+                timeout=sdk.Timeout(**self._timeouts),
                 # A gateway passes failures on at once; clients decide about retries.
                 max_retries=0,
             )
@@ -161,21 +177,22 @@ class OpenAIProvider:
 
     @contextmanager
     def _translated(self, model: str | None = None) -> Iterator[None]:
+        sdk = _sdk()
         try:
             yield
-        except openai.APITimeoutError as exc:
+        except sdk.APITimeoutError as exc:
             raise UpstreamTimeoutError(
                 f"OpenAI at {self._base_url} did not answer in time."
             ) from exc
-        except openai.APIConnectionError as exc:
+        except sdk.APIConnectionError as exc:
             raise UpstreamUnavailableError(
                 f"OpenAI is not reachable at {self._base_url}. Check the network or the "
                 "OpenAI base URL in Settings (OPENAI_BASE_URL).",
                 code="openai_unreachable",
             ) from exc
-        except openai.APIStatusError as exc:
+        except sdk.APIStatusError as exc:
             raise self._status_error(exc, model) from exc
-        except openai.APIError as exc:
+        except sdk.APIError as exc:
             raise UpstreamError(f"OpenAI stream failed: {exc.message}") from exc
 
     def _status_error(self, exc: openai.APIStatusError, model: str | None) -> ConnectorError:
@@ -199,6 +216,7 @@ class OpenAIProvider:
     async def stream(self, call: ProviderCall) -> AsyncIterator[ProviderChunk]:
         params = build_params(call)
         client = self._get_client()
+        sdk = _sdk()
         with self._translated(call.model):
             # The SDK builds, authenticates and sends the request and maps error
             # statuses; the SSE lines are read raw, because the SDK's per-chunk model
@@ -215,9 +233,9 @@ class OpenAIProvider:
                             )
                         )
                         break
-                    except openai.APITimeoutError:
+                    except sdk.APITimeoutError:
                         raise
-                    except openai.APIConnectionError:
+                    except sdk.APIConnectionError:
                         # A pooled connection the server had already closed (llama.cpp
                         # closes after every stream): nothing was received, so one
                         # retry on a fresh connection is safe.

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import httpx
-import openai
 
 from connector.config import ProviderName, Settings
 from connector.errors import BadRequestError
@@ -26,9 +25,8 @@ class ProviderRegistry:
         self.ollama = OllamaProvider(
             settings.ollama_base_url, httpx.Timeout(**limits), settings.models_timeout
         )
-        # The openai SDK ships its own HTTP client (httpx2) with its own Timeout type.
         self.openai = OpenAIProvider(
-            settings.openai_base_url, key_getter, openai.Timeout(**limits), settings.models_timeout
+            settings.openai_base_url, key_getter, limits, settings.models_timeout
         )
         self._all: dict[ProviderName, Provider] = {"ollama": self.ollama, "openai": self.openai}
 

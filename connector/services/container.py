@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from connector.config import Settings
 from connector.db import make_engine, migrate
+from connector.providers import openai as openai_provider
 from connector.providers.registry import ProviderRegistry
 from connector.secrets import KeyStore
 from connector.services import pricing
@@ -66,6 +67,8 @@ class Services:
 
         await asyncio.to_thread(blocking_start)
         await self.usage.start()
+        # Not awaited: the server answers while the OpenAI SDK imports in a thread.
+        asyncio.get_running_loop().run_in_executor(None, openai_provider.preload)
 
     async def stop(self) -> None:
         await self.usage.stop()
