@@ -21,7 +21,7 @@ from tests.llama.helpers import (
     latest_records,
     read_stream,
 )
-from tests.service.helpers import COLOR_SCHEMA
+from tests.service.helpers import COLOR_SCHEMA, assert_error
 
 CASES = [
     pytest.param(COLORS_PROMPT, COLOR_FORMAT, COLOR_SCHEMA, id="color_list"),
@@ -72,3 +72,24 @@ def test_streamed_structured_output(
     assert final["choices"] == []
     _check_parsed(final["parsed"], timed.text, schema)
     _check_values(final["parsed"])
+
+
+def test_truncated_structured_output_is_a_502_with_the_raw_text(connector: str) -> None:
+    # Cut off after a few tokens the grammar-constrained JSON is unfinished.
+    request = body(COLORS_PROMPT, max_tokens=5, response_format=COLOR_FORMAT)
+    with httpx.Client(timeout=120) as client:
+        timed = read_stream(client, f"{connector}/chat/completions/stream", request)
+    # Content streamed, then one error frame and no [DONE].
+    raw = timed.text.strip()
+    assert raw.startswith("{") and len(raw) > 1
+    assert DONE not in timed.events
+    final = timed.events[-1]
+    assert set(final) == {"error"} and "not valid JSON" in final["error"]["message"]
+
+    response = httpx.post(f"{connector}/chat/completions", json=request, timeout=120)
+    error = assert_error(response, 502)
+    assert "not valid JSON" in error["message"]
+    assert raw in error["message"]  # greedy decoding: the same unfinished text
+
+    records = latest_records(connector)
+    assert [(r["status"], r["structured"]) for r in records] == [("error", True)] * 2
