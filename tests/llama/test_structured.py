@@ -76,12 +76,12 @@ def test_streamed_structured_output(
 
 def test_truncated_structured_output_is_a_502_with_the_raw_text(connector: str) -> None:
     # Cut off after a few tokens the grammar-constrained JSON is unfinished.
-    request = body(COLORS_PROMPT, max_tokens=5, response_format=COLOR_FORMAT)
+    request = body(COLORS_PROMPT, max_tokens=8, response_format=COLOR_FORMAT)
     with httpx.Client(timeout=120) as client:
         timed = read_stream(client, f"{connector}/chat/completions/stream", request)
     # Content streamed, then one error frame and no [DONE].
     raw = timed.text.strip()
-    assert raw.startswith("{") and len(raw) > 1
+    assert raw.startswith("{") and raw.count('"') >= 1, raw
     assert DONE not in timed.events
     final = timed.events[-1]
     assert set(final) == {"error"} and "not valid JSON" in final["error"]["message"]
