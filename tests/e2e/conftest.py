@@ -28,7 +28,10 @@ CHROMIUM_ARGS = [
 VIEWPORT = {"width": 1280, "height": 800}
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: while sync Playwright is running, its event loop counts as
+# the thread's running loop, which would break `asyncio.run` in the tests collected after
+# this package.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.is_file():
         pytest.fail(f"{CHROMIUM} is missing: run scripts/setup/system.sh (Debian's chromium)")

@@ -55,7 +55,7 @@ def test_stop_button_and_escape_cancel_the_stream(
     page.get_by_role("button", name="Stop").click()
     reply = wait_reply_done(page)
     assert reply.get_attribute("data-status") == "cancelled"
-    assert upstream.wait_cancelled(1), "the upstream stream was not cancelled"
+    assert upstream.wait_cancelled(1, timeout=15), "the upstream stream was not cancelled"
     stopped_at = reply_text(page)
     time.sleep(0.5)
     assert reply_text(page) == stopped_at, "text kept arriving after Stop"
@@ -70,7 +70,7 @@ def test_stop_button_and_escape_cancel_the_stream(
     )
     page.keyboard.press("Escape")
     assert wait_reply_done(page).get_attribute("data-status") == "cancelled"
-    assert upstream.wait_cancelled(2)
+    assert upstream.wait_cancelled(2, timeout=15), f"upstream saw {upstream.cancelled} cancels"
 
 
 def test_conversation_survives_reload(page: Any, live_server: str, upstream: FakeUpstream) -> None:

@@ -44,8 +44,12 @@ def test_structured_output_shows_the_parsed_result(
     send_message(page, "List colors")
     reply = wait_reply_done(page)
     assert reply.get_attribute("data-status") == "done"
-    parsed = json.loads(reply.locator(".parsed pre").inner_text())
+    parsed = json.loads(reply.locator(".parsed > pre").inner_text())
     assert isinstance(parsed["colors"], list) and parsed["colors"]
+    # The raw text is there too, folded away.
+    assert not reply.locator(".parsed .raw pre").is_visible()
+    reply.get_by_text("Raw reply").click()
+    assert json.loads(reply.locator(".parsed .raw pre").inner_text()) == parsed
     assert upstream.last("/api/chat").json["format"] == schema
 
 

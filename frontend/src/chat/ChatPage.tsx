@@ -4,28 +4,25 @@
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react'
 import { api, downloadExport } from '../api/client'
 import { errorMessage } from '../api/errors'
-import type { Conversation, MessageIn, ModelsResponse, ProviderName, StoredMessage } from '../api/rest'
+import type { Conversation, ModelsResponse, ProviderName } from '../api/rest'
 import type { ChatRequest, ChatServerMessage } from '../api/types'
 import { uid } from '../lib/format'
 import { navigate, usePath } from '../lib/router'
 import { getSocket } from '../lib/sockets'
-import { Empty, Notice, OfflineBanner } from '../lib/ui'
+import { Notice, OfflineBanner } from '../lib/ui'
 import { ChatOptions, type Options } from './ChatOptions'
+import { Composer } from './Composer'
 import { ConversationList } from './ConversationList'
 import { MessageView } from './MessageView'
+import { fromStored, toStored } from './persist'
 import { ModelPicker, ProviderProblem } from './ModelPicker'
 import { PullModel } from './PullModel'
+import { Welcome } from './Welcome'
 import { EXAMPLE_SCHEMA } from './schemaExample'
 import { chatReducer, initialChatState, isStreaming, type ChatMessage } from './stream'
 
 /** The chat path last shown, so the nav link returns to the open conversation. */
 export let lastChatPath = '/app/chat'
-
-const SUGGESTIONS = [
-  'Explain why the sky is blue, briefly.',
-  'Write a Python function that checks if a string is a palindrome.',
-  'Give me three ideas for a weekend project.',
-]
 
 const DEFAULT_OPTIONS: Options = {
   system: '',
@@ -34,68 +31,6 @@ const DEFAULT_OPTIONS: Options = {
   effort: '',
   structured: false,
   schema: EXAMPLE_SCHEMA,
-}
-
-function toStored(messages: ChatMessage[], system: string): MessageIn[] {
-  const out: MessageIn[] = system.trim() ? [{ role: 'system', content: system }] : []
-  for (const m of messages) {
-    if (m.status === 'streaming') continue
-    if (m.role === 'assistant' && m.status === 'error' && !m.content) continue
-    out.push({
-      role: m.role,
-      content: m.content,
-      reasoning_content: m.reasoning || null,
-      parsed: m.parsed ?? null,
-      metrics:
-        m.role === 'assistant'
-          ? {
-              ...(m.metrics ?? {}),
-              ...(m.usage
-                ? { prompt_tokens: m.usage.prompt_tokens, completion_tokens: m.usage.completion_tokens, total_tokens: m.usage.total_tokens }
-                : {}),
-              ...(m.model ? { model: m.model } : {}),
-            }
-          : null,
-    })
-  }
-  return out
-}
-
-function fromStored(messages: StoredMessage[]): { system: string; messages: ChatMessage[] } {
-  let system = ''
-  const out: ChatMessage[] = []
-  for (const s of messages) {
-    if (s.role === 'system') {
-      system = s.content
-      continue
-    }
-    const metrics = (s.metrics ?? null) as Record<string, unknown> | null
-    const num = (k: string) => (typeof metrics?.[k] === 'number' ? (metrics[k] as number) : undefined)
-    const total = num('total_tokens')
-    out.push({
-      key: uid('m'),
-      role: s.role === 'user' ? 'user' : 'assistant',
-      content: s.content ?? '',
-      reasoning: s.reasoning_content ?? '',
-      status: 'done',
-      parsed: s.parsed ?? undefined,
-      metrics: metrics
-        ? {
-            latency_ms: num('latency_ms'),
-            ttft_ms: num('ttft_ms'),
-            tokens_per_s: num('tokens_per_s'),
-            cost_usd: num('cost_usd'),
-            reference_cost_usd: num('reference_cost_usd'),
-          }
-        : null,
-      usage:
-        total !== undefined
-          ? { prompt_tokens: num('prompt_tokens') ?? 0, completion_tokens: num('completion_tokens') ?? 0, total_tokens: total }
-          : null,
-      model: typeof metrics?.model === 'string' ? metrics.model : undefined,
-    })
-  }
-  return { system, messages: out }
 }
 
 export function ChatPage({ visible }: { visible: boolean }) {
@@ -433,24 +368,13 @@ export function ChatPage({ visible }: { visible: boolean }) {
         >
           {loadError ? <Notice kind="error" title="Could not open this conversation.">{loadError}</Notice> : null}
           {state.messages.length === 0 && !loadError ? (
-            <Empty title="Start a conversation">
-              <p>Ask anything. Replies stream from {model || 'your model'}; thinking shows up in its own block.</p>
-              <div className="suggestions">
-                {SUGGESTIONS.map((q) => (
-                  <button
-                    key={q}
-                    type="button"
-                    className="suggestion"
-                    onClick={() => {
-                      setText(q)
-                      composer.current?.focus()
-                    }}
-                  >
-                    {q}
-                  </button>
-                ))}
-              </div>
-            </Empty>
+            <Welcome
+              model={model}
+              onPick={(q) => {
+                setText(q)
+                composer.current?.focus()
+              }}
+            />
           ) : null}
           {state.messages.map((m, i) => (
             <MessageView
@@ -472,43 +396,15 @@ export function ChatPage({ visible }: { visible: boolean }) {
             />
           ))}
         </div>
-        <form
-          className="composer"
-          onSubmit={(e) => {
-            e.preventDefault()
-            send()
-          }}
-        >
-          {formError ? <div className="error-text small">{formError}</div> : null}
-          <div className="composer-row">
-            <textarea
-              ref={composer}
-              aria-label="Message"
-              placeholder="Message… (Enter to send, Shift+Enter for a new line)"
-              rows={2}
-              value={text}
-              onChange={(e) => setText(e.target.value)}
-              onKeyDown={(e) => {
-                if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
-                  e.preventDefault()
-                  send()
-                } else if (e.key === 'Escape' && streaming) {
-                  e.preventDefault()
-                  stop()
-                }
-              }}
-            />
-            {streaming ? (
-              <button type="button" className="btn btn-danger" onClick={stop} title="Stop (Esc)">
-                ■ Stop
-              </button>
-            ) : (
-              <button type="submit" className="btn btn-primary" disabled={!text.trim()}>
-                Send
-              </button>
-            )}
-          </div>
-        </form>
+        <Composer
+          ref={composer}
+          text={text}
+          onText={setText}
+          streaming={streaming}
+          error={formError}
+          onSend={send}
+          onStop={stop}
+        />
       </section>
     </div>
   )

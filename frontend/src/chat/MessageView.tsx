@@ -59,10 +59,21 @@ export function MessageView({ m, canPull, onPull, actions }: Props) {
     )
   }
   const live = m.status === 'streaming'
+  const hasParsed = m.parsed !== undefined && m.parsed !== null
   return (
     <div className="msg msg-assistant" data-role="assistant" data-status={m.status}>
       {m.reasoning ? <Thinking text={m.reasoning} live={live && !m.content} /> : null}
-      {m.content ? (
+      {hasParsed ? (
+        // Structured output: the validated object is the answer; the raw text stays one click away.
+        <div className="parsed">
+          <div className="parsed-title">Parsed result</div>
+          <pre className="mono">{JSON.stringify(m.parsed, null, 2)}</pre>
+          <details className="raw">
+            <summary>Raw reply</summary>
+            <pre className="mono">{m.content}</pre>
+          </details>
+        </div>
+      ) : m.content ? (
         <div className="reply" data-testid="reply">
           <Suspense fallback={<div className="markdown plain">{m.content}</div>}>
             <Markdown text={m.content} />
@@ -74,12 +85,6 @@ export function MessageView({ m, canPull, onPull, actions }: Props) {
           <span />
           <span />
           <span />
-        </div>
-      ) : null}
-      {m.parsed !== undefined && m.parsed !== null ? (
-        <div className="parsed">
-          <div className="parsed-title">Parsed result</div>
-          <pre className="mono">{JSON.stringify(m.parsed, null, 2)}</pre>
         </div>
       ) : null}
       {m.status === 'cancelled' ? <div className="muted small">Stopped.</div> : null}
