@@ -85,7 +85,7 @@ def test_listens_on_every_interface_at_port(container: ImageProcess) -> None:
     out = logs.both
     assert "Started server process [1]" in out  # PID 1, as the CMD is in a container
     settings = httpx.get(container.url + "/settings").json()
-    assert settings["listen"]["port"] == container.port
+    assert settings["listen"] == {"host": "0.0.0.0", "port": container.port}
     assert settings["keyring_available"] is False  # CONNECTOR_KEY_STORE=memory
 
 
