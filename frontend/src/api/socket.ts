@@ -11,12 +11,15 @@ export interface SocketStatus {
   attempts: number
 }
 
+const STABLE_MS = 5_000
+
 type MessageListener = (data: unknown) => void
 type StatusListener = (status: SocketStatus) => void
 
 export class ReconnectingSocket {
   private ws: WebSocket | null = null
   private timer: ReturnType<typeof setTimeout> | null = null
+  private stableTimer: ReturnType<typeof setTimeout> | null = null
   private closed = false
   private status: SocketStatus = { state: 'connecting', retryAt: null, attempts: 0 }
   private readonly messageListeners = new Set<MessageListener>()
@@ -62,6 +65,7 @@ export class ReconnectingSocket {
   close(): void {
     this.closed = true
     if (this.timer) clearTimeout(this.timer)
+    if (this.stableTimer) clearTimeout(this.stableTimer)
     this.ws?.close()
   }
 
@@ -75,7 +79,14 @@ export class ReconnectingSocket {
     this.setStatus({ ...this.status, state: 'connecting', retryAt: null })
     const ws = new WebSocket(wsUrl(this.path))
     this.ws = ws
-    ws.onopen = () => this.setStatus({ state: 'open', retryAt: null, attempts: 0 })
+    ws.onopen = () => {
+      this.setStatus({ ...this.status, state: 'open', retryAt: null })
+      // Back off from scratch only once a connection has held for a while; a server that
+      // accepts and drops at once must not be hammered.
+      this.stableTimer = setTimeout(() => {
+        if (this.ws === ws) this.status = { ...this.status, attempts: 0 }
+      }, STABLE_MS)
+    }
     ws.onmessage = (ev) => {
       let data: unknown
       try {
@@ -86,6 +97,7 @@ export class ReconnectingSocket {
       this.messageListeners.forEach((l) => l(data))
     }
     ws.onclose = () => {
+      if (this.stableTimer) clearTimeout(this.stableTimer)
       if (this.ws !== ws || this.closed) return
       const attempts = this.status.attempts + 1
       const base = Math.min(this.maxDelayMs, 500 * 2 ** (attempts - 1))

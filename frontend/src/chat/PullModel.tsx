@@ -106,7 +106,7 @@ export function PullModel({ name, onDone, onClose }: Props) {
             <span>{state.done ? 'Done — the model is ready.' : state.status}</span>
             {sum.total > 0 ? (
               <span className="muted">
-                {fmtBytes(sum.completed)} of {fmtBytes(sum.total)}
+                {fmtBytes(sum.completed)} of {fmtBytes(sum.total)} ({Math.floor((sum.completed / sum.total) * 100)}%)
               </span>
             ) : null}
           </div>

@@ -69,7 +69,10 @@ describe('ReconnectingSocket', () => {
     expect(Math.max(...delays)).toBeLessThanOrEqual(2000)
     expect(delays[4]).toBeGreaterThanOrEqual(1000)
 
+    // A connection that holds for 5 s resets the backoff; one dropped at once does not.
     ws().open()
+    expect(socket.current).toMatchObject({ state: 'open', attempts: 5 })
+    vi.advanceTimersByTime(5000)
     expect(socket.current).toMatchObject({ state: 'open', attempts: 0 })
     expect(seen.map((s) => s.state)).toContain('connecting')
     socket.close()

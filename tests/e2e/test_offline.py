@@ -1,0 +1,51 @@
+"""The offline state: the chat WebSocket drops (routed through Playwright so the test
+decides when), the UI says so, fails the reply in flight, and reconnects."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tests.fakes.upstream import FakeUpstream
+
+from .helpers import send_message, wait_reply_done
+
+
+def test_dropped_socket_shows_offline_and_reconnects(
+    page: Any, live_server: str, upstream: FakeUpstream
+) -> None:
+    routes: list[Any] = []
+    refuse = {"on": False}
+
+    def handle(ws: Any) -> None:
+        if refuse["on"]:
+            ws.close()
+            return
+        ws.connect_to_server()
+        routes.append(ws)
+
+    page.route_web_socket(re.compile(r".*/ws/chat.*"), handle)
+    upstream.scenario = "slow"
+    page.goto(live_server + "/app/chat")
+    page.locator(".conn[data-state=open]").wait_for()
+    send_message(page, "Count slowly")
+    page.wait_for_function(
+        "() => (document.querySelector('.msg-assistant .reply')?.textContent || '')"
+        ".includes('tick2')"
+    )
+
+    refuse["on"] = True
+    routes[-1].close()
+    banner = page.locator(".offline-banner")
+    banner.get_by_text("Offline: lost the connection").wait_for()
+    reply = wait_reply_done(page)
+    assert reply.get_attribute("data-status") == "error"
+    assert "Connection to the connector was lost." in reply.inner_text()
+
+    refuse["on"] = False
+    upstream.scenario = "default"
+    banner.get_by_role("button", name="Retry now").click()
+    page.locator(".conn[data-state=open]").wait_for()
+    assert page.locator(".offline-banner").count() == 0
+    send_message(page, "Are you back?")
+    assert wait_reply_done(page).get_attribute("data-status") == "done"
