@@ -201,31 +201,41 @@ def run_window(settings: Any, lock: InstanceLock, self_check_file: Path | None) 
             check.focused.set()
         return done
 
-    app = _build_app(settings, focus)
-    if check is not None:
-        app = check.wrap(app)
-    server = EmbeddedServer(app, sock, log_level=settings.log_level)
-    try:
-        server.start()
-    except ServerStartError as exc:
-        log.error("%s", exc)
-        server.stop()
-        return EXIT_FAILED
-    ready_at = time.time()
-    log.info("server ready at %s after %.2f s", server.base_url, ready_at - started)
+    def build() -> Any:
+        app = _build_app(settings, focus)
+        return check.wrap(app) if check is not None else app
+
+    # The connector loads in the server thread while the toolkit starts here; the
+    # window's first request waits in the listening socket's backlog until then.
+    server = EmbeddedServer(None, sock, build=build, log_level=settings.log_level)
+    server.launch()
 
     app_url = f"http://127.0.0.1:{port}/app/chat#token={token}"
     window = AppWindow(app_url)
     holder["window"] = window
-    lock.publish(InstanceInfo(pid=os.getpid(), url=server.base_url, window=True, token=token))
+    state: dict[str, float | bool] = {"failed": False}
+
+    def after_gui_start(app_window: AppWindow, qt: QtMainThread | None) -> None:
+        try:
+            server.wait_ready(timeout=60)
+        except ServerStartError as exc:
+            log.error("%s", exc)
+            state["failed"] = True
+            app_window.close()
+            return
+        state["ready_at"] = time.time()
+        log.info("server ready at %s after %.2f s", server.base_url, state["ready_at"] - started)
+        info = InstanceInfo(pid=os.getpid(), url=server.base_url, window=True, token=token)
+        lock.publish(info)
+        if check is not None:
+            check.run(app_window, qt)
 
     gui = _gui_name()
     qt = QtMainThread() if gui == "qt" else None
     _close_on_signals(window)
-    func: Callable[..., None] | None = check.run if check is not None else None
     webview.start(
-        func,
-        (window, qt) if func else None,
+        after_gui_start,
+        (window, qt),
         gui=gui,
         private_mode=False,
         storage_path=str(Path(settings.data_dir) / "webview"),
@@ -241,14 +251,14 @@ def run_window(settings: Any, lock: InstanceLock, self_check_file: Path | None) 
         check.write(
             {
                 "started_at": started,
-                "server_ready_at": ready_at,
+                "server_ready_at": state.get("ready_at"),
                 "port": port,
                 "server_stopped": stopped,
                 "stop_seconds": stop_seconds,
                 "threads_at_exit": leftover,
             }
         )
-    code = EXIT_OK if stopped else EXIT_FAILED
+    code = EXIT_OK if stopped and not state["failed"] else EXIT_FAILED
     if leftover:
         # A toolkit callback stuck on a destroyed window must not keep a windowless
         # process alive.

@@ -15,6 +15,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 import uvicorn
@@ -31,30 +32,32 @@ class ServerStartError(RuntimeError):
 
 
 class EmbeddedServer:
+    """uvicorn on an already-listening socket, in a daemon thread.
+
+    `build` (instead of `app`) makes the app inside the thread: importing and setting
+    up the connector then overlaps with the window's start-up, and requests that
+    arrive early wait in the socket's backlog until uvicorn accepts them.
+    """
+
     def __init__(
         self,
-        app: Any,
+        app: Any | None,
         sock: socket.socket,
         *,
+        build: Callable[[], Any] | None = None,
         grace: int = DEFAULT_GRACE_SECONDS,
         log_level: str = "info",
     ) -> None:
+        if (app is None) == (build is None):
+            raise ValueError("give either app or build")
         self.sock = sock
         self.host = str(sock.getsockname()[0])
         self.port = socket_port(sock)
         self.grace = grace
-        config = uvicorn.Config(
-            app,
-            host=self.host,
-            port=self.port,
-            # Logging is configured once by the launcher (rotating file); uvicorn's own
-            # dictConfig would replace it and write to a console a GUI app lacks.
-            log_config=None,
-            log_level=log_level,
-            timeout_graceful_shutdown=grace,
-            lifespan="on",
-        )
-        self._server = uvicorn.Server(config)
+        self._log_level = log_level
+        self._build: Callable[[], Any] = build if build is not None else (lambda: app)
+        self._server: uvicorn.Server | None = None
+        self._stop_requested = False
         self._thread = threading.Thread(target=self._run, name="connector-server", daemon=True)
         self._error: BaseException | None = None
 
@@ -67,16 +70,33 @@ class EmbeddedServer:
 
     def _run(self) -> None:
         try:
+            config = uvicorn.Config(
+                self._build(),
+                host=self.host,
+                port=self.port,
+                # Logging is configured once by the launcher (rotating file); uvicorn's
+                # own dictConfig would replace it and write to a console a GUI app lacks.
+                log_config=None,
+                log_level=self._log_level,
+                timeout_graceful_shutdown=self.grace,
+                lifespan="on",
+            )
+            self._server = uvicorn.Server(config)
+            if self._stop_requested:
+                return
             self._server.run(sockets=[self.sock])
         except BaseException as exc:  # the thread must not die silently
             self._error = exc
             log.exception("server thread crashed")
 
-    def start(self, timeout: float = 30.0) -> None:
-        """Start serving and return once /healthz answers 200."""
+    def launch(self) -> None:
+        """Start the thread without waiting (see wait_ready)."""
         self._thread.start()
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        """Return once the server runs and /healthz answers 200."""
         deadline = time.monotonic() + timeout
-        while not self._server.started:
+        while self._server is None or not self._server.started:
             if not self._thread.is_alive():
                 raise ServerStartError(f"the server stopped during start-up: {self._error!r}")
             if time.monotonic() > deadline:
@@ -84,17 +104,29 @@ class EmbeddedServer:
             time.sleep(0.01)
         wait_healthy(self.base_url, max(0.5, deadline - time.monotonic()))
 
+    def start(self, timeout: float = 30.0) -> None:
+        """Start serving and return once /healthz answers 200."""
+        self.launch()
+        self.wait_ready(timeout)
+
     def is_running(self) -> bool:
         return self._thread.is_alive()
 
     def stop(self, timeout: float | None = None) -> bool:
         """Ask the server to exit and wait for it; True when the thread ended."""
-        if not self._thread.is_alive():
+        self._stop_requested = True
+        if self._thread.ident is None or not self._thread.is_alive():
+            self.sock.close()
             return True
         limit = self.grace + 2.0 if timeout is None else timeout
-        self._server.should_exit = True
-        self._thread.join(limit)
-        if self._thread.is_alive():
+        deadline = time.monotonic() + limit
+        # Still building the app: wait for uvicorn to exist so it can be told to exit.
+        while self._server is None and self._thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if self._server is not None:
+            self._server.should_exit = True
+        self._thread.join(max(0.0, deadline - time.monotonic()))
+        if self._thread.is_alive() and self._server is not None:
             log.warning("server still running %.1f s after the stop request; forcing", limit)
             self._server.force_exit = True
             self._thread.join(2.0)

@@ -182,3 +182,15 @@ def test_window_closes_on_sigterm(xvfb: str, desktop_env: DesktopEnv, tmp_path: 
     report = json.loads(report_path.read_text())
     assert report["server_stopped"] is True
     assert report["threads_at_exit"] == []
+
+
+def test_server_failure_closes_the_window_with_an_error(
+    xvfb: str, desktop_env: DesktopEnv, tmp_path: Path
+) -> None:
+    # A database URL no driver serves: start-up fails while the window comes up.
+    env = {**desktop_env.env, "DISPLAY": xvfb, "DATABASE_URL": "nosuchdb+nodriver://x"}
+    app = launch([], env, desktop_env.logs, "broken")
+    assert app.wait(90) == 1, app.output()[-4000:]
+    log_text = (desktop_env.log_dir / "ai-connector.log").read_text()
+    assert "server stopped during start-up" in log_text or "did not start" in log_text
+    assert read_instance(desktop_env.data_dir) is None
