@@ -6,6 +6,7 @@ launch brings the first window forward instead of starting another server."""
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import threading
 from collections.abc import Iterator
@@ -168,7 +169,10 @@ def test_docs_screenshot_exists() -> None:
     assert doc.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_window_closes_on_sigterm(xvfb: str, desktop_env: DesktopEnv, tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_window_closes_on_signal(
+    signum: signal.Signals, xvfb: str, desktop_env: DesktopEnv, tmp_path: Path
+) -> None:
     report_path = tmp_path / "report.json"
     app = _launch_window(
         desktop_env, xvfb, {"report": str(report_path), "hold_seconds": 60, "timeout": 45}, tmp_path
@@ -176,7 +180,7 @@ def test_window_closes_on_sigterm(xvfb: str, desktop_env: DesktopEnv, tmp_path: 
     info = wait_for("the window instance", lambda: read_instance(desktop_env.data_dir), 60)
     log_file = desktop_env.log_dir / "ai-connector.log"
     wait_for("the window", lambda: log_file.exists() and "window shown" in log_file.read_text(), 60)
-    app.terminate()
+    app.proc.send_signal(signum)
     assert app.wait(30) == 0, app.output()[-4000:]
     assert not port_open(int(info["url"].rsplit(":", 1)[1]))
     report = json.loads(report_path.read_text())
