@@ -13,19 +13,25 @@ from connector.services.chat import ChatService
 from connector.services.container import Services
 
 
-def get_services(conn: HTTPConnection) -> Services:
+def _services(conn: HTTPConnection) -> Services:
     services: Services = conn.app.state.services
     return services
 
 
-def get_chat(conn: HTTPConnection) -> ChatService:
-    return get_services(conn).chat
+# Dependencies are `async def` on purpose: FastAPI runs plain `def` ones in a thread
+# pool, a thread hop per request for what is an attribute lookup.
+async def get_services(conn: HTTPConnection) -> Services:
+    return _services(conn)
 
 
-def require_settings_writer(conn: HTTPConnection) -> None:
+async def get_chat(conn: HTTPConnection) -> ChatService:
+    return _services(conn).chat
+
+
+async def require_settings_writer(conn: HTTPConnection) -> None:
     """Settings change only from this machine, unless an API token guards the server
     (the security middleware has then already checked it)."""
-    services = get_services(conn)
+    services = _services(conn)
     if services.settings.api_token is not None:
         return
     client = conn.client.host if conn.client else None
