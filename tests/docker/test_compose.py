@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -78,8 +79,12 @@ def test_key_comes_from_a_secret_file(compose: dict[str, Any]) -> None:
     (secret,) = connector["secrets"]
     assert env["OPENAI_API_KEY_FILE"] == f"/run/secrets/{secret}"
     source = compose["secrets"][secret]["file"]
-    # The key file sits beside compose.yaml, so it must never reach an image.
+    # The key file sits beside compose.yaml, so it must never reach an image or a commit.
     assert is_ignored(source.removeprefix("./"), load_patterns())
+    ignored = subprocess.run(
+        ["git", "check-ignore", "-q", source], cwd=REPO, check=False, capture_output=True
+    )
+    assert ignored.returncode == 0, f"{source} is not git-ignored"
 
 
 def test_port_published_on_loopback_to_the_image_port(compose: dict[str, Any]) -> None:
