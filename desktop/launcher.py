@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from pydantic import SecretStr
 
+from connector.config import Settings
 from desktop.instance import (
     FOCUS_PATH,
     InstanceInfo,
@@ -52,9 +53,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def load_settings(args: argparse.Namespace) -> Any:
-    from connector.config import Settings
-
+def load_settings(args: argparse.Namespace) -> Settings:
     settings = Settings.model_validate({})  # reads the environment like Settings()
     update: dict[str, Any] = {}
     if args.data_dir is not None:
@@ -113,7 +112,7 @@ def _tell(message: str) -> None:
         print(message, flush=True)
 
 
-def _build_app(settings: Any, focus: Callable[[], bool]) -> Any:
+def _build_app(settings: Settings, focus: Callable[[], bool]) -> Any:
     from connector.main import create_app
 
     app = create_app(settings)
@@ -146,7 +145,7 @@ def add_focus_route(app: Any, focus: Callable[[], bool], token: SecretStr | None
     app.router.routes.insert(0, Route(FOCUS_PATH, focus_endpoint, methods=["POST"]))
 
 
-def run_headless(settings: Any, lock: InstanceLock) -> int:
+def run_headless(settings: Settings, lock: InstanceLock) -> int:
     sock = bind_listen_socket(settings.host, settings.port, fallback=False)
     app = _build_app(settings, focus=lambda: False)
     server = EmbeddedServer(app, sock, log_level=settings.log_level)
@@ -172,7 +171,7 @@ def run_headless(settings: Any, lock: InstanceLock) -> int:
     return EXIT_OK if server.stop() else EXIT_FAILED
 
 
-def run_window(settings: Any, lock: InstanceLock, self_check_file: Path | None) -> int:
+def run_window(settings: Settings, lock: InstanceLock, self_check_file: Path | None) -> int:
     started = time.time()
     _prepare_qt_runtime()
     import webview

@@ -158,15 +158,13 @@ class SelfCheck:
         self.results["root_children"] = rendered or 0
         self.results["spa_ready_at"] = time.time()
         recorder = self.recorder
-        api_calls = self._wait(
-            "the SPA to call the API",
-            lambda: (
-                [c for c in recorder.api_calls() if c["status"] and c["status"] < 400]
-                if recorder
-                else []
-            ),
-            timeout,
-        )
+        def answered_calls() -> list[dict[str, Any]]:
+            calls = recorder.api_calls() if recorder else []
+            ok = [c for c in calls if c["status"] and c["status"] < 400]
+            # An HTTP call (not only the WebSocket handshake) proves REST works too.
+            return ok if any(c["type"] == "http" for c in ok) else []
+
+        api_calls = self._wait("the SPA to call the API", answered_calls, timeout)
         self.results["api_calls_ok"] = api_calls or []
         self.results["requests_seen"] = list(recorder.seen) if recorder else []
         self.results["page"] = app_window.eval_js(

