@@ -14,7 +14,10 @@ import sys
 
 def _new_socket(host: str) -> socket.socket:
     family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted connections only when
+    # the listening socket says it is TCP, and without it keep-alive responses on the
+    # plain asyncio loop (Windows) wait ~40 ms for the client's delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     if sys.platform == "win32":
         # On Windows SO_REUSEADDR lets another process steal a bound port; this is the
         # option that gives POSIX-like "in use means in use".

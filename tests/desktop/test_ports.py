@@ -41,3 +41,12 @@ def test_busy_port_without_fallback_raises() -> None:
             bind_listen_socket("127.0.0.1", socket_port(taken), fallback=False)
     finally:
         taken.close()
+
+
+def test_listening_socket_says_it_is_tcp() -> None:
+    # asyncio turns on TCP_NODELAY for accepted connections only when proto is TCP.
+    sock = bind_listen_socket("127.0.0.1", 0, fallback=False)
+    try:
+        assert sock.proto == socket.IPPROTO_TCP
+    finally:
+        sock.close()
