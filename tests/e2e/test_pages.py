@@ -162,3 +162,23 @@ def test_readable_at_1024x768(new_page: Callable[..., Any], live_server: str) ->
     box = page.get_by_label("Message", exact=True)
     assert box.input_value() == "Explain why the sky is blue, briefly."
     assert page.get_by_role("button", name="Send").is_visible()
+
+
+def test_monitoring_shows_requests_in_flight(
+    new_page: Callable[..., Any], live_server: str, upstream: FakeUpstream
+) -> None:
+    upstream.scenario = "slow"
+    monitor = new_page()
+    monitor.goto(live_server + "/app/monitoring")
+    monitor.get_by_test_id("live-state").get_by_text("Live").wait_for()
+    in_flight = "document.querySelector('[data-testid=stat-inflight] .stat-value')?.textContent"
+
+    chat = new_page()
+    chat.goto(live_server + "/app/chat")
+    send_message(chat, "Count slowly")
+    monitor.wait_for_function(f"() => {in_flight} === '1'")
+    chat.get_by_role("button", name="Stop").click()
+    monitor.wait_for_function(f"() => {in_flight} === '0'")
+    row = monitor.get_by_test_id("recent").locator("tbody tr").first
+    row.get_by_text("cancelled").wait_for()
+    assert "1 cancelled" in monitor.get_by_test_id("stat-requests").inner_text()
