@@ -125,6 +125,11 @@ def test_window_smoke(
 def test_second_launch_focuses_the_window_and_other_pages_cannot_change_settings(
     xvfb: str, desktop_env: DesktopEnv, tmp_path: Path
 ) -> None:
+    # The configured port is taken here too, so /settings must name the fallback port.
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen(1)
+    desktop_env.env["PORT"] = str(busy.getsockname()[1])
     report_path = tmp_path / "report.json"
     first = _launch_window(
         desktop_env,
@@ -142,6 +147,7 @@ def test_second_launch_focuses_the_window_and_other_pages_cannot_change_settings
         status, settings = http("GET", f"{base}/settings", headers=auth)
         assert status == 200
         assert settings["listen"]["port"] == int(base.rsplit(":", 1)[1])
+        assert settings["listen"]["port"] != busy.getsockname()[1]
 
         # Another local page (or process) without the per-launch token is refused.
         for headers in ({}, {"Origin": "http://127.0.0.1:9"}, {"Authorization": "Bearer wrong"}):
@@ -154,6 +160,7 @@ def test_second_launch_focuses_the_window_and_other_pages_cannot_change_settings
         assert "brought to the front" in second.output()
     finally:
         code = first.wait(90)
+        busy.close()
     report = json.loads(report_path.read_text())
     assert code == 0, first.output()[-4000:]
     assert report["focus_requests"] == 1
