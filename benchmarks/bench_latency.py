@@ -83,7 +83,24 @@ def _body(model: str, stream: bool) -> dict[str, Any]:
     return body
 
 
+def _retrying(measure: Callable[[], float]) -> float:
+    """One retry when the server had already closed the pooled connection (llama.cpp
+    closes it after every streamed response): the request never reached it."""
+    try:
+        return measure()
+    except httpx.RemoteProtocolError:
+        return measure()
+
+
 def _blocking(client: httpx.Client, url: str, body: dict[str, Any]) -> float:
+    return _retrying(lambda: _blocking_once(client, url, body))
+
+
+def _ttft(client: httpx.Client, url: str, body: dict[str, Any]) -> float:
+    return _retrying(lambda: _ttft_once(client, url, body))
+
+
+def _blocking_once(client: httpx.Client, url: str, body: dict[str, Any]) -> float:
     started = time.perf_counter()
     response = client.post(url, json=body)
     elapsed = time.perf_counter() - started
@@ -92,7 +109,7 @@ def _blocking(client: httpx.Client, url: str, body: dict[str, Any]) -> float:
     return elapsed * 1000
 
 
-def _ttft(client: httpx.Client, url: str, body: dict[str, Any]) -> float:
+def _ttft_once(client: httpx.Client, url: str, body: dict[str, Any]) -> float:
     started = time.perf_counter()
     first: float | None = None
     with client.stream("POST", url, json=body) as response:
