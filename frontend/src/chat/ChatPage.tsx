@@ -223,8 +223,13 @@ export function ChatPage({ visible }: { visible: boolean }) {
     void run(state.messages, t)
   }
 
+  // One cancel per request: Stop clicked twice or Esc held down must not repeat it.
+  const cancelled = useRef<Set<string>>(new Set())
   const stop = useCallback(() => {
-    for (const m of state.messages) if (m.status === 'streaming' && m.requestId) socket.send({ type: 'cancel', id: m.requestId })
+    for (const m of state.messages) {
+      if (m.status !== 'streaming' || !m.requestId || cancelled.current.has(m.requestId)) continue
+      if (socket.send({ type: 'cancel', id: m.requestId })) cancelled.current.add(m.requestId)
+    }
   }, [state.messages, socket])
 
   useEffect(() => {

@@ -1,4 +1,4 @@
-// The message box: Enter sends, Shift+Enter is a new line, Esc stops a reply.
+// The message box: Enter sends, Shift+Enter is a new line.
 import { forwardRef } from 'react'
 
 interface Props {
@@ -35,10 +35,8 @@ export const Composer = forwardRef<HTMLTextAreaElement, Props>(function Composer
             if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
               e.preventDefault()
               onSend()
-            } else if (e.key === 'Escape' && streaming) {
-              e.preventDefault()
-              onStop()
             }
+            // Esc (stop) is handled once, page-wide, by the chat page.
           }}
         />
         {streaming ? (
