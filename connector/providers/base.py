@@ -7,12 +7,30 @@ long-lived HTTP client, so swapping the client never touches routes or services.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from connector.config import ProviderName
+from connector.errors import UpstreamError
 from connector.schemas import ChatRequest, ModelInfo, ToolCall, Usage
+
+
+def parse_stream_object(text: str, upstream: str) -> dict[str, Any]:
+    """One streamed JSON object (an NDJSON line or an SSE `data:`). An `error` object,
+    how both Ollama and OpenAI report a failure after the stream started, raises."""
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise UpstreamError(f"{upstream} sent data that is not JSON: {text[:200]!r}") from exc
+    if not isinstance(data, dict):
+        raise UpstreamError(f"{upstream} sent unexpected data: {text[:200]!r}")
+    if "error" in data:
+        error = data["error"]
+        message = error.get("message") if isinstance(error, dict) else error
+        raise UpstreamError(f"{upstream}: {message}")
+    return data
 
 
 @dataclass(slots=True)

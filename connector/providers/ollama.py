@@ -24,7 +24,12 @@ from connector.errors import (
     UpstreamTimeoutError,
     UpstreamUnavailableError,
 )
-from connector.providers.base import ModelListing, ProviderCall, ProviderChunk
+from connector.providers.base import (
+    ModelListing,
+    ProviderCall,
+    ProviderChunk,
+    parse_stream_object,
+)
 from connector.schemas import (
     ChatMessage,
     ChatRequest,
@@ -129,19 +134,6 @@ def _tool_calls(raw: list[dict[str, Any]] | None, start: int) -> list[ToolCall] 
     return calls
 
 
-def _parse_line(line: str) -> dict[str, Any]:
-    """One NDJSON line; an `error` line (Ollama's mid-stream failure) raises."""
-    try:
-        data = json.loads(line)
-    except ValueError as exc:
-        raise UpstreamError(f"Ollama sent a line that is not JSON: {line[:200]!r}") from exc
-    if not isinstance(data, dict):
-        raise UpstreamError(f"Ollama sent an unexpected line: {line[:200]!r}")
-    if "error" in data:
-        raise UpstreamError(f"Ollama: {data['error']}")
-    return data
-
-
 def _error_text(response_body: bytes) -> str:
     try:
         data = json.loads(response_body)
@@ -226,7 +218,7 @@ class OllamaProvider:
                 async for line in response.aiter_lines():
                     if not line.strip():
                         continue
-                    data = _parse_line(line)
+                    data = parse_stream_object(line, "Ollama")
                     message = data.get("message") or {}
                     calls = _tool_calls(message.get("tool_calls"), tool_index)
                     if calls:
@@ -289,4 +281,4 @@ class OllamaProvider:
                     raise self._status_error(response.status_code, body, name, response.headers)
                 async for line in response.aiter_lines():
                     if line.strip():
-                        yield _parse_line(line)
+                        yield parse_stream_object(line, "Ollama")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, contextmanager
 from typing import TYPE_CHECKING, Any
@@ -18,7 +17,12 @@ from connector.errors import (
     UpstreamTimeoutError,
     UpstreamUnavailableError,
 )
-from connector.providers.base import ModelListing, ProviderCall, ProviderChunk
+from connector.providers.base import (
+    ModelListing,
+    ProviderCall,
+    ProviderChunk,
+    parse_stream_object,
+)
 from connector.schemas import (
     ChatRequest,
     CompletionTokensDetails,
@@ -73,20 +77,6 @@ def build_params(call: ProviderCall) -> dict[str, Any]:
             exclude_none=True, by_alias=True, mode="json"
         )
     return params
-
-
-def _parse_event(data: str) -> dict[str, Any]:
-    try:
-        event = json.loads(data)
-    except ValueError as exc:
-        raise UpstreamError(f"OpenAI sent an event that is not JSON: {data[:200]!r}") from exc
-    if not isinstance(event, dict):
-        raise UpstreamError(f"OpenAI sent an unexpected event: {data[:200]!r}")
-    if "error" in event:  # an error after the stream started
-        error = event["error"]
-        message = error.get("message") if isinstance(error, dict) else error
-        raise UpstreamError(f"OpenAI: {message}")
-    return event
 
 
 def _chunk(event: dict[str, Any]) -> ProviderChunk:
@@ -249,7 +239,7 @@ class OpenAIProvider:
                         # Keep reading to the body's end: leaving early would close
                         # the connection instead of returning it to the pool.
                         continue
-                    yield _chunk(_parse_event(data))
+                    yield _chunk(parse_stream_object(data, "OpenAI"))
 
     async def list_models(self) -> ModelListing:
         try:
