@@ -122,7 +122,7 @@ def test_frozen_headless_serves_health_spa_and_chat(
     assert not port_open(port)
 
 
-def test_linux_package_has_the_app_and_a_desktop_entry(frozen: Path) -> None:
+def test_linux_package_has_the_app_and_a_desktop_entry(frozen: Path, tmp_path: Path) -> None:
     output, _ = _run_build("--package")
     target = Path(output.split("[build] package: ", 1)[1].splitlines()[0].strip())
     with tarfile.open(target) as tar:
@@ -135,6 +135,21 @@ def test_linux_package_has_the_app_and_a_desktop_entry(frozen: Path) -> None:
         assert entry is not None
         text = entry.read().decode()
     assert "Exec=ai-connector" in text and "Type=Application" in text
+
+    # The installer script points the menu entry at the unpacked app.
+    with tarfile.open(target) as tar:
+        extras = [m for m in tar.getmembers() if m.name.count("/") == 1]
+        tar.extractall(tmp_path, members=extras, filter="data")
+    xdg = tmp_path / "xdg"
+    subprocess.run(
+        ["sh", str(tmp_path / top / "install-desktop-entry.sh")],
+        env={"XDG_DATA_HOME": str(xdg), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        check=True,
+        timeout=30,
+    )
+    installed = (xdg / "applications" / "ai-connector.desktop").read_text()
+    assert f'Exec="{tmp_path / top}/ai-connector/ai-connector"' in installed
+    assert (xdg / "icons" / "hicolor" / "scalable" / "apps" / "ai-connector.svg").is_file()
 
 
 def test_frozen_window_opens_the_app(
