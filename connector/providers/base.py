@@ -8,7 +8,7 @@ long-lived HTTP client, so swapping the client never touches routes or services.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -65,7 +65,7 @@ class Provider(Protocol):
     @property
     def base_url(self) -> str: ...
 
-    def stream(self, call: ProviderCall) -> AsyncIterator[ProviderChunk]:
+    def stream(self, call: ProviderCall) -> AsyncGenerator[ProviderChunk, None]:
         """Yield chunks; raise ConnectorError subclasses. Cancelling the iteration
         must cancel the upstream request."""
         ...

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -203,7 +203,7 @@ class OllamaProvider:
             return UpstreamUnavailableError(f"Ollama is busy or overloaded: {text}")
         return UpstreamError(f"Ollama answered {status}: {text}")
 
-    async def stream(self, call: ProviderCall) -> AsyncIterator[ProviderChunk]:
+    async def stream(self, call: ProviderCall) -> AsyncGenerator[ProviderChunk, None]:
         payload = build_payload(call)
         tool_index = 0
         with self._translated():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator
 from contextlib import AsyncExitStack, contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -203,7 +203,7 @@ class OpenAIProvider:
             return AuthenticationError(f"OpenAI denied access: {text}", code=code)
         return UpstreamError(f"OpenAI answered {status}: {text}", code=code)
 
-    async def stream(self, call: ProviderCall) -> AsyncIterator[ProviderChunk]:
+    async def stream(self, call: ProviderCall) -> AsyncGenerator[ProviderChunk, None]:
         params = build_params(call)
         client = self._get_client()
         sdk = _sdk()

@@ -13,6 +13,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -166,22 +167,28 @@ class ChatService:
             )
 
         try:
-            async for piece in provider.stream(call):
-                acc.add(piece)
-                if not (
-                    piece.content or piece.reasoning or piece.tool_calls or piece.finish_reason
-                ):
-                    continue
-                if first_token is None and (piece.content or piece.reasoning or piece.tool_calls):
-                    first_token = time.perf_counter()
-                delta = Delta(
-                    role=None if sent_role else "assistant",
-                    content=piece.content or None,
-                    reasoning_content=piece.reasoning or None,
-                    tool_calls=piece.tool_calls,
-                )
-                sent_role = True
-                yield chunk(delta, piece.finish_reason)
+            # aclosing: when this generator is closed early (a client gone, a cancel),
+            # the provider's stream is closed at once too, and with it the upstream
+            # request; otherwise it would linger until garbage collection.
+            async with aclosing(provider.stream(call)) as pieces:
+                async for piece in pieces:
+                    acc.add(piece)
+                    if not (
+                        piece.content or piece.reasoning or piece.tool_calls or piece.finish_reason
+                    ):
+                        continue
+                    if first_token is None and (
+                        piece.content or piece.reasoning or piece.tool_calls
+                    ):
+                        first_token = time.perf_counter()
+                    delta = Delta(
+                        role=None if sent_role else "assistant",
+                        content=piece.content or None,
+                        reasoning_content=piece.reasoning or None,
+                        tool_calls=piece.tool_calls,
+                    )
+                    sent_role = True
+                    yield chunk(delta, piece.finish_reason)
 
             parsed: Any = None
             if call.json_mode:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -152,3 +153,30 @@ def test_structured_output_over_ws(ws: ClientConnection, upstream: FakeUpstream)
     assert done["response"]["choices"][0]["message"]["parsed"] == {
         "colors": ["red", "green", "blue"]
     }
+
+
+def test_repeated_cancel_still_closes_the_upstream(
+    live_server: str, upstream: FakeUpstream
+) -> None:
+    """A second `cancel` arriving while the first is unwinding must not leave the
+    upstream request open (a double-clicked Stop button)."""
+    upstream.scenario = "slow"
+    not_closed = []
+    with connect(ws_url(live_server, "/ws/chat"), open_timeout=5) as sock:
+        for n in range(1, 13):
+            rid = f"r{n}"
+            _chat(sock, rid, **chat_body(provider="ollama"), stream=True)
+            chunks = 0
+            while chunks < 3:
+                if _recv(sock)["type"] == "chunk":
+                    chunks += 1
+            sock.send(json.dumps({"type": "cancel", "id": rid}))
+            time.sleep(0.001 * (n % 5))
+            sock.send(json.dumps({"type": "cancel", "id": rid}))
+            final = _recv(sock)
+            while final["type"] not in ("cancelled", "done", "error"):
+                final = _recv(sock)
+            assert final["type"] == "cancelled"
+            if not upstream.wait_cancelled(n - len(not_closed), timeout=1.0):
+                not_closed.append(n)
+    assert not not_closed, f"upstream still streaming after cancel for requests {not_closed}"

@@ -48,7 +48,8 @@ class _ChatSocket:
         kind = message.get("type")
         if kind == "cancel":
             task = self.tasks.get(rid or "")
-            if task is not None:
+            # A repeated cancel must not interrupt the first one's clean-up.
+            if task is not None and not task.cancelling():
                 task.cancel()
             return
         if kind != "chat" or rid is None:
@@ -77,15 +78,16 @@ class _ChatSocket:
     async def run(self, rid: str, request: ChatRequest) -> None:
         try:
             stream = self.chat.open(request, "ws")
-            async for chunk in stream.chunks:
-                if chunk.choices:
-                    await self.send(
-                        {
-                            "type": "chunk",
-                            "id": rid,
-                            "chunk": chunk.model_dump(mode="json"),
-                        }
-                    )
+            async with contextlib.aclosing(stream.chunks) as chunks:
+                async for chunk in chunks:
+                    if chunk.choices:
+                        await self.send(
+                            {
+                                "type": "chunk",
+                                "id": rid,
+                                "chunk": chunk.model_dump(mode="json"),
+                            }
+                        )
             assert stream.completion is not None
             await self.send(
                 {
