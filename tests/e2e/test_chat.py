@@ -6,6 +6,8 @@ import re
 import time
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.fakes.upstream import FakeUpstream
 
 from .helpers import last_reply, send_message, wait_reply_done
@@ -92,7 +94,8 @@ def test_conversation_survives_reload(page: Any, live_server: str, upstream: Fak
     # A new chat empties the transcript; the sidebar opens the saved one again.
     page.get_by_role("button", name="+ New chat").click()
     page.wait_for_url("**/app/chat")
-    assert page.locator(".msg-user").count() == 0
+    # The transcript clears on the render after the navigation: wait for it.
+    expect(page.locator(".msg-user")).to_have_count(0)
     page.locator(".conv-open", has_text="Remember the blue sky").click()
     page.wait_for_selector(".msg-user >> text=Remember the blue sky")
     assert page.url == url

@@ -7,6 +7,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from playwright.sync_api import expect
+
 from connector.config import Settings
 from tests.fakes.server import closed_port_url
 from tests.fakes.upstream import FakeUpstream
@@ -74,7 +76,7 @@ def test_regenerate_and_edit_last_message(
 
     page.get_by_role("button", name="✎ Edit").click()
     assert box.input_value() == "First question"
-    assert page.locator(".msg").count() == 0
+    expect(page.locator(".msg")).to_have_count(0)
     box.fill("Edited question")
     box.press("Enter")
     wait_reply_done(page)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.fakes.upstream import FakeUpstream
 
 from .helpers import send_message, wait_reply_done
@@ -46,6 +48,6 @@ def test_dropped_socket_shows_offline_and_reconnects(
     upstream.scenario = "default"
     banner.get_by_role("button", name="Retry now").click()
     page.locator(".conn[data-state=open]").wait_for()
-    assert page.locator(".offline-banner").count() == 0
+    expect(page.locator(".offline-banner")).to_have_count(0)
     send_message(page, "Are you back?")
     assert wait_reply_done(page).get_attribute("data-status") == "done"
