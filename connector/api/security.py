@@ -126,23 +126,19 @@ class SecurityMiddleware:
                     "This connector needs its API token: send `Authorization: Bearer TOKEN`.",
                 )
                 return
-        length = headers.get("content-length")
-        if length and length.isdigit() and int(length) > self.max_body:
-            # Refused from the header alone; FastAPI's own limit covers chunked bodies.
-            await self._refuse(
-                scope,
-                receive,
-                send,
-                413,
-                f"Request body is too large (limit {self.max_body} bytes; "
-                "CONNECTOR_MAX_BODY_BYTES).",
-            )
-            return
-        if kind == "http" and not length and method in _UNSAFE:
-            # A chunked upload: read it here (up to the limit) so an oversized one gets
-            # the same JSON 413, then replay it to the app.
-            body = await _read_limited(receive, self.max_body)
-            if body is None:
+        if kind == "http":
+            too_large = False
+            length = headers.get("content-length")
+            if length and length.isdigit():
+                too_large = int(length) > self.max_body
+            elif method in _UNSAFE:
+                # A chunked upload: read it here, up to the limit, then replay it to
+                # the app, so an oversized one gets the same JSON 413.
+                body = await _read_limited(receive, self.max_body)
+                too_large = body is None
+                if body is not None:
+                    receive = _replay(body, receive)
+            if too_large:
                 await self._refuse(
                     scope,
                     receive,
@@ -152,7 +148,6 @@ class SecurityMiddleware:
                     "CONNECTOR_MAX_BODY_BYTES).",
                 )
                 return
-            receive = _replay(body, receive)
         await self.app(scope, receive, send)
 
     def _origin_ok(self, origin: str, host_header: str) -> bool:
