@@ -155,15 +155,17 @@ class ChatService:
         first_token: float | None = None
         status, error_type = "error", "internal_error"
         sent_role = False
+        metrics: Metrics | None = None
         self._hub.request_started()
 
-        def chunk(delta: Delta, finish_reason: str | None = None) -> ChatCompletionChunk:
+        def chunk(choices: list[ChunkChoice], **extra: Any) -> ChatCompletionChunk:
             return ChatCompletionChunk(
                 id=stream.id,
                 created=created,
                 model=call.model,
                 provider=stream.provider,
-                choices=[ChunkChoice(delta=delta, finish_reason=finish_reason)],
+                choices=choices,
+                **extra,
             )
 
         try:
@@ -173,13 +175,10 @@ class ChatService:
             async with aclosing(provider.stream(call)) as pieces:
                 async for piece in pieces:
                     acc.add(piece)
-                    if not (
-                        piece.content or piece.reasoning or piece.tool_calls or piece.finish_reason
-                    ):
+                    has_output = bool(piece.content or piece.reasoning or piece.tool_calls)
+                    if not (has_output or piece.finish_reason):
                         continue
-                    if first_token is None and (
-                        piece.content or piece.reasoning or piece.tool_calls
-                    ):
+                    if first_token is None and has_output:
                         first_token = time.perf_counter()
                     delta = Delta(
                         role=None if sent_role else "assistant",
@@ -188,7 +187,7 @@ class ChatService:
                         tool_calls=piece.tool_calls,
                     )
                     sent_role = True
-                    yield chunk(delta, piece.finish_reason)
+                    yield chunk([ChunkChoice(delta=delta, finish_reason=piece.finish_reason)])
 
             parsed: Any = None
             if call.json_mode:
@@ -215,16 +214,7 @@ class ChatService:
                 metrics=metrics,
             )
             status = "ok"
-            yield ChatCompletionChunk(
-                id=stream.id,
-                created=created,
-                model=call.model,
-                provider=stream.provider,
-                choices=[],
-                usage=usage,
-                metrics=metrics,
-                parsed=parsed,
-            )
+            yield chunk([], usage=usage, metrics=metrics, parsed=parsed)
         except (asyncio.CancelledError, GeneratorExit):
             status, error_type = "cancelled", "cancelled"
             raise
@@ -233,7 +223,10 @@ class ChatService:
             raise
         finally:
             self._hub.request_finished()
-            self._record(stream, call, surface, acc, started, first_token, status, error_type)
+            usage = acc.usage or Usage()
+            if metrics is None:  # failed or cancelled: measured now
+                metrics = self._metrics(stream.provider, call.model, usage, started, first_token)
+            self._record(stream, call, surface, usage, metrics, status, error_type)
 
     def _metrics(
         self,
@@ -273,14 +266,11 @@ class ChatService:
         stream: ChatStream,
         call: ProviderCall,
         surface: Surface,
-        acc: _Accumulator,
-        started: float,
-        first_token: float | None,
+        usage: Usage,
+        metrics: Metrics,
         status: str,
         error_type: str | None,
     ) -> None:
-        usage = acc.usage or Usage()
-        cost, reference = self._costs(stream.provider, call.model, usage)
         self._usage.record(
             UsageEntry(
                 request_id=stream.id,
@@ -293,10 +283,10 @@ class ChatService:
                 completion_tokens=usage.completion_tokens,
                 reasoning_tokens=usage.reasoning_tokens,
                 total_tokens=usage.total_tokens or usage.prompt_tokens + usage.completion_tokens,
-                latency_ms=round((time.perf_counter() - started) * 1000, 3),
-                ttft_ms=round((first_token - started) * 1000, 3) if first_token else None,
-                cost_usd=cost,
-                reference_cost_usd=reference,
+                latency_ms=metrics.latency_ms,
+                ttft_ms=metrics.ttft_ms,
+                cost_usd=metrics.cost_usd,
+                reference_cost_usd=metrics.reference_cost_usd,
                 structured=call.json_mode,
             )
         )
