@@ -72,9 +72,7 @@ def inputs_digest() -> str:
     for path in _files(roots):
         digest.update(str(path.relative_to(ROOT)).encode())
         digest.update(hashlib.sha256(path.read_bytes()).digest())
-    dists = sorted(
-        f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions()
-    )
+    dists = sorted(f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions())
     digest.update("\n".join(dists).encode())
     digest.update(f"{sys.version}|{platform.platform()}".encode())
     return digest.hexdigest()

@@ -240,6 +240,7 @@ def run_window(settings: Settings, lock: InstanceLock, self_check_file: Path | N
         storage_path=str(Path(settings.data_dir) / "webview"),
     )
     log.info("window closed; stopping the server")
+    window.release_pending_scripts()
     stop_started = time.monotonic()
     stopped = server.stop()
     stop_seconds = time.monotonic() - stop_started

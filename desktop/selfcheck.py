@@ -158,6 +158,7 @@ class SelfCheck:
         self.results["root_children"] = rendered or 0
         self.results["spa_ready_at"] = time.time()
         recorder = self.recorder
+
         def answered_calls() -> list[dict[str, Any]]:
             calls = recorder.api_calls() if recorder else []
             ok = [c for c in calls if c["status"] and c["status"] < 400]

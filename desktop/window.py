@@ -183,6 +183,28 @@ class AppWindow:
     def close(self) -> None:
         self.window.destroy()
 
+    def release_pending_scripts(self) -> int:
+        """Answer scripts the closed window will never answer; how many there were.
+
+        pywebview's Qt backend waits on a semaphore for each script's result. When
+        the window closes while a page is loading, pywebview's own loader thread
+        (``generate_js_object``) stays blocked on one for ever and a non-daemon
+        thread keeps the process alive. Call this after ``webview.start()`` returns.
+        """
+        pending = getattr(getattr(self.window, "native", None), "_js_results", None)
+        if not isinstance(pending, dict):
+            return 0
+        released = 0
+        for entry in list(pending.values()):
+            semaphore = entry.get("semaphore") if isinstance(entry, dict) else None
+            if semaphore is not None:
+                entry["result"] = None
+                semaphore.release()
+                released += 1
+        if released:
+            log.info("answered %d script(s) left pending by the closed window", released)
+        return released
+
 
 class QtMainThread:
     """Runs callables on Qt's GUI thread (widgets may only be touched there).

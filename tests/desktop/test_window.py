@@ -205,3 +205,33 @@ def test_server_failure_closes_the_window_with_an_error(
     log_text = (desktop_env.log_dir / "ai-connector.log").read_text()
     assert "server stopped during start-up" in log_text or "did not start" in log_text
     assert read_instance(desktop_env.data_dir) is None
+
+
+def test_scripts_left_pending_by_a_closed_window_are_answered() -> None:
+    """pywebview's Qt backend blocks a caller on a semaphore until the page answers
+    its script; a window closed mid-load never answers. The launcher answers them so
+    that pywebview's loader thread ends and the process can exit normally."""
+    from types import SimpleNamespace
+
+    from desktop.window import AppWindow
+
+    pending: dict[str, dict[str, Any]] = {}
+    results: list[Any] = []
+
+    def evaluate(uid: str) -> None:  # the shape of qt.BrowserView.evaluate_js
+        semaphore = threading.Semaphore(0)
+        pending[uid] = {"semaphore": semaphore, "result": "", "parse_json": False}
+        semaphore.acquire()
+        results.append(pending.pop(uid)["result"])
+
+    loader = threading.Thread(target=evaluate, args=("a",), daemon=True)
+    loader.start()
+    wait_for("the script to be pending", lambda: "a" in pending, 5)
+    closed = SimpleNamespace(window=SimpleNamespace(native=SimpleNamespace(_js_results=pending)))
+
+    assert AppWindow.release_pending_scripts(closed) == 1  # type: ignore[arg-type]
+    loader.join(5)
+    assert not loader.is_alive()
+    assert results == [None]
+    # A backend without pending scripts (or another toolkit) is left alone.
+    assert AppWindow.release_pending_scripts(SimpleNamespace(window=SimpleNamespace())) == 0  # type: ignore[arg-type]
