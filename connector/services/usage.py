@@ -6,12 +6,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import defaultdict
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import ColumnElement, Connection, Engine, and_, case, func, insert, select
 
 from connector.schemas import (
     Bucket,
@@ -31,6 +30,10 @@ _RECENT = 50
 # 100 ms in which monitoring shows a finished request.
 _BATCH_WINDOW_S = 0.01
 _TABLE = UsageRecord.__table__  # type: ignore[attr-defined]
+_C = _TABLE.c
+# Time-series points returned by default: the newest buckets, enough for a chart.
+DEFAULT_POINTS = 120
+MAX_POINTS = 10_000
 
 
 @dataclass(slots=True)
@@ -67,14 +70,6 @@ def _aware_utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _bucket_start(value: datetime, bucket: Bucket) -> datetime:
-    if bucket == "day":
-        return value.replace(hour=0, minute=0, second=0, microsecond=0)
-    if bucket == "hour":
-        return value.replace(minute=0, second=0, microsecond=0)
-    return value.replace(second=0, microsecond=0)
 
 
 def _add(totals: Totals, rec: Any) -> None:
@@ -163,80 +158,151 @@ class UsageService:
             return [row.id for row in result]
 
     def _load_totals(self) -> Totals:
-        totals = Totals()
         with self._engine.connect() as conn:
-            for rec in conn.execute(select(_TABLE)):
-                _add(totals, rec)
-        return totals
+            return _totals(conn, [])
 
     async def summary(
         self,
         since: datetime | None = None,
         until: datetime | None = None,
         bucket: Bucket = "hour",
+        points: int = DEFAULT_POINTS,
     ) -> UsageSummary:
         await self.flush()
-        return await asyncio.to_thread(self._summary, since, until, bucket)
+        return await asyncio.to_thread(self._summary, since, until, bucket, points)
 
     def _summary(
-        self, since: datetime | None, until: datetime | None, bucket: Bucket
+        self, since: datetime | None, until: datetime | None, bucket: Bucket, points: int
     ) -> UsageSummary:
+        # Aggregated by the database: a server with a long history answers in
+        # milliseconds instead of loading every record into Python.
         lo, hi = _aware_utc(since), _aware_utc(until)
-        query = select(_TABLE)
+        where: list[ColumnElement[bool]] = []
         if lo is not None:
-            query = query.where(_TABLE.c.created_at >= lo)
+            where.append(_C.created_at >= lo)
         if hi is not None:
-            query = query.where(_TABLE.c.created_at < hi)
+            where.append(_C.created_at < hi)
         with self._engine.connect() as conn:
-            rows = list(conn.execute(query.order_by(_TABLE.c.id)))
-
-        totals = Totals()
-        per_model: dict[tuple[str, str], list[Any]] = defaultdict(list)
-        series: dict[datetime, dict[str, Any]] = {}
-        for rec in rows:
-            _add(totals, rec)
-            per_model[(rec.provider, rec.model)].append(rec)
-            start = _bucket_start(rec.created_at, bucket)
-            point = series.setdefault(
-                start, {"requests": 0, "total_tokens": 0, "cost_usd": 0.0, "saved_usd": 0.0}
-            )
-            point["requests"] += 1
-            point["total_tokens"] += rec.total_tokens
-            point["cost_usd"] += rec.cost_usd
-            if rec.provider == "ollama" and rec.reference_cost_usd:
-                point["saved_usd"] += rec.reference_cost_usd
-
+            totals = _totals(conn, where)
+            by_model = _by_model(conn, where)
+            series = _series(conn, where, bucket, points)
+            recent = conn.execute(
+                select(_TABLE).where(*where).order_by(_C.id.desc()).limit(_RECENT)
+            ).all()
         return UsageSummary(
             totals=totals,
-            by_model=[_model_usage(p, m, recs) for (p, m), recs in sorted(per_model.items())],
-            series=[
-                SeriesPoint(bucket_start=start, **values)
-                for start, values in sorted(series.items())
-            ],
-            recent=[public(rec) for rec in reversed(rows[-_RECENT:])],
+            by_model=by_model,
+            series=series,
+            recent=[public(rec) for rec in recent],
             bucket=bucket,
             since=since,
             until=until,
         )
 
 
-def _model_usage(provider: str, model: str, recs: list[Any]) -> ModelUsage:
-    timed = [r for r in recs if r.status == "ok"]
-    first = [r.ttft_ms for r in timed if r.ttft_ms is not None]
-    gen_seconds = sum((r.latency_ms - r.ttft_ms) / 1000 for r in timed if r.ttft_ms is not None)
-    gen_tokens = sum(r.completion_tokens for r in timed if r.ttft_ms is not None)
-    return ModelUsage(
-        provider=provider,
-        model=model,
-        requests=len(recs),
-        errors=sum(1 for r in recs if r.status == "error"),
-        prompt_tokens=sum(r.prompt_tokens for r in recs),
-        completion_tokens=sum(r.completion_tokens for r in recs),
-        reasoning_tokens=sum(r.reasoning_tokens for r in recs),
-        total_tokens=sum(r.total_tokens for r in recs),
-        cost_usd=sum(r.cost_usd for r in recs),
-        saved_usd=sum(r.reference_cost_usd or 0.0 for r in recs if r.provider == "ollama"),
-        avg_latency_ms=sum(r.latency_ms for r in timed) / len(timed) if timed else None,
-        avg_ttft_ms=sum(first) / len(first) if first else None,
-        tokens_per_s=gen_tokens / gen_seconds if gen_seconds > 0 else None,
-    )
+def _sum(expr: Any) -> ColumnElement[Any]:
+    return func.coalesce(func.sum(expr), 0)
+
+
+def _count_if(cond: ColumnElement[bool]) -> ColumnElement[Any]:
+    return _sum(case((cond, 1), else_=0))
+
+
+# A local request's saving: what the reference cloud model would have cost.
+_SAVED = case((_C.provider == "ollama", func.coalesce(_C.reference_cost_usd, 0.0)), else_=0.0)
+
+
+def _totals(conn: Connection, where: list[ColumnElement[bool]]) -> Totals:
+    row = conn.execute(
+        select(
+            func.count().label("requests"),
+            _count_if(_C.status == "ok").label("ok"),
+            _count_if(_C.status.not_in(("ok", "cancelled"))).label("errors"),
+            _count_if(_C.status == "cancelled").label("cancelled"),
+            _sum(_C.prompt_tokens).label("prompt_tokens"),
+            _sum(_C.completion_tokens).label("completion_tokens"),
+            _sum(_C.reasoning_tokens).label("reasoning_tokens"),
+            _sum(_C.total_tokens).label("total_tokens"),
+            _sum(_C.cost_usd).label("cost_usd"),
+            _sum(_SAVED).label("saved_usd"),
+        ).where(*where)
+    ).one()
+    return Totals.model_validate(row._asdict())
+
+
+def _by_model(conn: Connection, where: list[ColumnElement[bool]]) -> list[ModelUsage]:
+    # Speed figures count finished requests that streamed a first token.
+    timed = and_(_C.status == "ok", _C.ttft_ms.is_not(None))
+    rows = conn.execute(
+        select(
+            _C.provider,
+            _C.model,
+            func.count().label("requests"),
+            _count_if(_C.status == "error").label("errors"),
+            _sum(_C.prompt_tokens).label("prompt_tokens"),
+            _sum(_C.completion_tokens).label("completion_tokens"),
+            _sum(_C.reasoning_tokens).label("reasoning_tokens"),
+            _sum(_C.total_tokens).label("total_tokens"),
+            _sum(_C.cost_usd).label("cost_usd"),
+            _sum(_SAVED).label("saved_usd"),
+            func.avg(case((_C.status == "ok", _C.latency_ms))).label("avg_latency_ms"),
+            func.avg(case((timed, _C.ttft_ms))).label("avg_ttft_ms"),
+            _sum(case((timed, _C.completion_tokens), else_=0)).label("gen_tokens"),
+            _sum(case((timed, _C.latency_ms - _C.ttft_ms), else_=0.0)).label("gen_ms"),
+        )
+        .where(*where)
+        .group_by(_C.provider, _C.model)
+        .order_by(_C.provider, _C.model)
+    ).all()
+    result = []
+    for row in rows:
+        values = row._asdict()
+        gen_tokens, gen_ms = values.pop("gen_tokens"), values.pop("gen_ms")
+        values["tokens_per_s"] = gen_tokens / (gen_ms / 1000) if gen_ms > 0 else None
+        result.append(ModelUsage.model_validate(values))
+    return result
+
+
+def _series(
+    conn: Connection, where: list[ColumnElement[bool]], bucket: Bucket, points: int
+) -> list[SeriesPoint]:
+    start = _bucket_expr(conn, bucket).label("bucket_start")
+    rows = conn.execute(
+        select(
+            start,
+            func.count().label("requests"),
+            _sum(_C.total_tokens).label("total_tokens"),
+            _sum(_C.cost_usd).label("cost_usd"),
+            _sum(_SAVED).label("saved_usd"),
+        )
+        .where(*where)
+        .group_by(start)
+        .order_by(start.desc())
+        .limit(points)
+    ).all()
+    series = []
+    for row in reversed(rows):
+        values = row._asdict()
+        values["bucket_start"] = _as_datetime(values["bucket_start"])
+        series.append(SeriesPoint.model_validate(values))
+    return series
+
+
+_SQLITE_FORMATS: dict[Bucket, str] = {
+    "minute": "%Y-%m-%d %H:%M:00",
+    "hour": "%Y-%m-%d %H:00:00",
+    "day": "%Y-%m-%d 00:00:00",
+}
+
+
+def _bucket_expr(conn: Connection, bucket: Bucket) -> ColumnElement[Any]:
+    """The start of a record's time bucket, computed by the database (times are UTC)."""
+    if conn.dialect.name == "sqlite":
+        return func.strftime(_SQLITE_FORMATS[bucket], _C.created_at)
+    # PostgreSQL and the others that know date_trunc.
+    return func.date_trunc(bucket, _C.created_at)
+
+
+def _as_datetime(value: datetime | str) -> datetime:
+    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)

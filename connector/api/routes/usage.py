@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from connector.api.deps import ServicesDep
 from connector.schemas import Bucket, UsageSummary
+from connector.services.usage import DEFAULT_POINTS, MAX_POINTS
 
 router = APIRouter(tags=["usage"])
 
@@ -18,5 +19,11 @@ async def get_usage(
     since: datetime | None = Query(None, description="ISO time; records at or after it"),
     until: datetime | None = Query(None, description="ISO time; records before it"),
     bucket: Bucket = Query("hour", description="Time-series bucket size"),
+    points: int = Query(
+        DEFAULT_POINTS,
+        ge=1,
+        le=MAX_POINTS,
+        description="At most this many time-series buckets, the newest ones",
+    ),
 ) -> UsageSummary:
-    return await services.usage.summary(since, until, bucket)
+    return await services.usage.summary(since, until, bucket, points)

@@ -45,8 +45,8 @@ export const api = {
   profile: () => unwrap(client.GET('/profile')),
   saveProfile: (body: Profile) => unwrap(client.POST('/profile', { body })),
   testProvider: (name: string) => unwrap(client.POST('/providers/{name}/test', { params: { path: { name } } })),
-  usage: (bucket: 'minute' | 'hour' | 'day', since?: string) =>
-    unwrap(client.GET('/usage', { params: { query: { bucket, since } } })),
+  usage: (bucket: 'minute' | 'hour' | 'day', points?: number) =>
+    unwrap(client.GET('/usage', { params: { query: { bucket, points } } })),
   conversations: () => unwrap(client.GET('/conversations')),
   conversation: (id: string) => unwrap(client.GET('/conversations/{conversation_id}', cid(id))),
   createConversation: (body: { title: string; provider?: 'ollama' | 'openai'; model?: string }) =>

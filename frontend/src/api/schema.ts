@@ -1865,6 +1865,8 @@ export interface operations {
                 until?: string | null;
                 /** @description Time-series bucket size */
                 bucket?: "minute" | "hour" | "day";
+                /** @description At most this many time-series buckets, the newest ones */
+                points?: number;
             };
             header?: never;
             path?: never;

@@ -46,7 +46,7 @@ export function MonitoringPage() {
     const t = setTimeout(
       () =>
         api
-          .usage(bucket)
+          .usage(bucket, MAX_BARS)
           .then((usage) => {
             if (!stale) {
               dispatch({ type: 'usage', usage })
