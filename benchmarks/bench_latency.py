@@ -16,71 +16,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
-import os
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import httpx
 
-REPO = Path(__file__).resolve().parent.parent
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
-BENCH_KEY = "sk-bench-not-a-real-key"
-
-
-def _serve_fake(chunk_delay: float, queue: Any, stop: Any) -> None:
-    sys.path.insert(0, str(REPO))
-    from tests.fakes.upstream import FakeUpstream
-
-    with FakeUpstream() as up:
-        up.chunk_delay = chunk_delay
-        queue.put(up.openai_url)
-        stop.wait(3600)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"the connector exited with {proc.returncode}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise SystemExit("the connector did not become healthy in time")
-
-
-def _percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
-    return ordered[index]
-
-
-def _body(model: str, stream: bool) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "model": model,
-        "messages": [{"role": "user", "content": "Say hello."}],
-        "max_tokens": 16,
-    }
-    if stream:
-        body["stream"] = True
-        body["stream_options"] = {"include_usage": True}
-    return body
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import (
+    BENCH_KEY,
+    chat_body,
+    nodelay_socket_options,
+    percentile,
+    running_connector,
+    upstream_url,
+)
 
 
 def _retrying(measure: Callable[[], float]) -> float:
@@ -146,8 +98,8 @@ def _measure(
 
 
 def _row(name: str, direct: list[float], via: list[float]) -> str:
-    d50, d99 = _percentile(direct, 50), _percentile(direct, 99)
-    v50, v99 = _percentile(via, 50), _percentile(via, 99)
+    d50, d99 = percentile(direct, 50), percentile(direct, 99)
+    v50, v99 = percentile(via, 50), percentile(via, 99)
     return (
         f"| {name:<22} | {len(direct):>5} | {d50:>8.2f} | {d99:>8.2f} | {v50:>8.2f} | "
         f"{v99:>8.2f} | {v50 - d50:>+9.2f} | {v99 - d99:>+9.2f} |"
@@ -168,78 +120,30 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= args.n <= 100_000 or not 1 <= args.stream_n <= 100_000:
         parser.error("-n and --stream-n must be between 1 and 100000")
 
-    fake: multiprocessing.Process | None = None
-    stop = multiprocessing.Event()
-    if args.upstream_url:
-        upstream = args.upstream_url.rstrip("/")
-        if urlparse(upstream).hostname not in LOOPBACK_HOSTS:
-            parser.error("--upstream-url must be a loopback address")
-    else:
-        queue: Any = multiprocessing.Queue()
-        fake = multiprocessing.Process(
-            target=_serve_fake, args=(args.chunk_delay, queue, stop), daemon=True
-        )
-        fake.start()
-        upstream = queue.get(timeout=30)
-
-    port = _free_port()
-    connector = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryDirectory(prefix="connector-bench-") as data_dir:
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("CONNECTOR_", "OPENAI_"))},
-            "OPENAI_BASE_URL": upstream,
-            "OPENAI_API_KEY": args.api_key,
-            "CONNECTOR_DATA_DIR": data_dir,
-            "CONNECTOR_KEY_STORE": "memory",
-            "CONNECTOR_LOG_LEVEL": "warning",
-            "PYTHONPATH": str(REPO),
-        }
-        cmd = [
-            sys.executable,
-            "-m",
-            "connector",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ]
-        proc = subprocess.Popen(cmd, env=env, cwd=data_dir)
-        try:
-            _wait_healthy(connector, proc)
-            headers = {"Authorization": f"Bearer {args.api_key}"}
-            # Without TCP_NODELAY, httpx's separate header and body writes meet the
-            # peer's delayed ACK and every request would measure ~40 ms.
-            nodelay = httpx.HTTPTransport(
-                socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+    with (
+        upstream_url(args.upstream_url, args.chunk_delay) as upstream,
+        running_connector(upstream, args.api_key) as (connector, _pid),
+    ):
+        headers = {"Authorization": f"Bearer {args.api_key}"}
+        nodelay = httpx.HTTPTransport(socket_options=nodelay_socket_options())
+        with httpx.Client(timeout=args.timeout, headers=headers, transport=nodelay) as client:
+            direct_url = f"{upstream}/chat/completions"
+            via_url = f"{connector}/v1/chat/completions"
+            plain, routed = chat_body(args.model, False), chat_body(f"openai/{args.model}", False)
+            block = _measure(
+                args.n,
+                args.warmup,
+                lambda: _blocking(client, direct_url, plain),
+                lambda: _blocking(client, via_url, routed),
             )
-            with httpx.Client(timeout=args.timeout, headers=headers, transport=nodelay) as client:
-                direct_url = f"{upstream}/chat/completions"
-                via_url = f"{connector}/v1/chat/completions"
-                plain, routed = _body(args.model, False), _body(f"openai/{args.model}", False)
-                block = _measure(
-                    args.n,
-                    args.warmup,
-                    lambda: _blocking(client, direct_url, plain),
-                    lambda: _blocking(client, via_url, routed),
-                )
-                splain, srouted = _body(args.model, True), _body(f"openai/{args.model}", True)
-                ttft = _measure(
-                    args.stream_n,
-                    min(args.warmup, 5),
-                    lambda: _ttft(client, direct_url, splain),
-                    lambda: _ttft(client, via_url, srouted),
-                )
-                usage = client.get(f"{connector}/usage").json()["totals"]
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-            stop.set()
-            if fake is not None:
-                fake.join(5)
+            splain, srouted = chat_body(args.model, True), chat_body(f"openai/{args.model}", True)
+            ttft = _measure(
+                args.stream_n,
+                min(args.warmup, 5),
+                lambda: _ttft(client, direct_url, splain),
+                lambda: _ttft(client, via_url, srouted),
+            )
+            usage = client.get(f"{connector}/usage").json()["totals"]
 
     expected = args.warmup + args.n + min(args.warmup, 5) + args.stream_n
     print(f"upstream {upstream}  model {args.model}  connector {connector}")

@@ -1,0 +1,140 @@
+"""What the benchmarks share: a fake OpenAI-compatible upstream in its own process,
+the connector started as `python -m connector serve`, loopback checks, percentiles."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import httpx
+
+REPO = Path(__file__).resolve().parent.parent
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+BENCH_KEY = "sk-bench-not-a-real-key"
+
+
+def _serve_fake(chunk_delay: float, queue: Any, stop: Any) -> None:
+    sys.path.insert(0, str(REPO))
+    from tests.fakes.upstream import FakeUpstream
+
+    with FakeUpstream() as up:
+        up.chunk_delay = chunk_delay
+        queue.put(up.openai_url)
+        stop.wait(3600)
+
+
+@contextmanager
+def upstream_url(given: str | None, chunk_delay: float) -> Iterator[str]:
+    """`given` (which must be loopback), or a fake upstream's URL while it runs."""
+    if given:
+        url = given.rstrip("/")
+        if urlparse(url).hostname not in LOOPBACK_HOSTS:
+            raise SystemExit("--upstream-url must be a loopback address")
+        yield url
+        return
+    stop = multiprocessing.Event()
+    queue: Any = multiprocessing.Queue()
+    fake = multiprocessing.Process(target=_serve_fake, args=(chunk_delay, queue, stop), daemon=True)
+    fake.start()
+    try:
+        yield queue.get(timeout=30)
+    finally:
+        stop.set()
+        fake.join(5)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"the connector exited with {proc.returncode}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit("the connector did not become healthy in time")
+
+
+@contextmanager
+def running_connector(upstream: str, api_key: str) -> Iterator[tuple[str, int]]:
+    """The connector (usage recording on, data in a temporary directory) in front of
+    `upstream`; yields its URL and process id."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory(prefix="connector-bench-") as data_dir:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("CONNECTOR_", "OPENAI_"))},
+            "OPENAI_BASE_URL": upstream,
+            "OPENAI_API_KEY": api_key,
+            "CONNECTOR_DATA_DIR": data_dir,
+            "CONNECTOR_KEY_STORE": "memory",
+            "CONNECTOR_LOG_LEVEL": "warning",
+            "PYTHONPATH": str(REPO),
+        }
+        cmd = [sys.executable, "-m", "connector", "serve", "--host", "127.0.0.1"]
+        proc = subprocess.Popen([*cmd, "--port", str(port)], env=env, cwd=data_dir)
+        try:
+            _wait_healthy(url, proc)
+            yield url, proc.pid
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def nodelay_socket_options() -> list[tuple[int, int, int]]:
+    # Without TCP_NODELAY, httpx's separate header and body writes meet the peer's
+    # delayed ACK and every request would measure ~40 ms.
+    return [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+
+
+def percentile(values: list[float], pct: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def chat_body(model: str, stream: bool, max_tokens: int = 16) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "model": model,
+        "messages": [{"role": "user", "content": "Say hello."}],
+        "max_tokens": max_tokens,
+    }
+    if stream:
+        body["stream"] = True
+        body["stream_options"] = {"include_usage": True}
+    return body
+
+
+def status_mb(pid: int, field: str) -> float:
+    """A memory figure of a process from /proc (Linux), in MB: `VmRSS` is resident
+    now, `VmHWM` the peak. NaN where /proc is missing."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
