@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import openai
 import pytest
@@ -11,6 +11,9 @@ from pydantic import BaseModel
 from tests.conftest import TEST_OPENAI_KEY
 from tests.fakes.upstream import FakeUpstream
 from tests.service.helpers import COLOR_FORMAT, OLLAMA_TEXT, OPENAI_TEXT
+
+if TYPE_CHECKING:
+    from openai.types.shared_params import ResponseFormatJSONSchema
 
 
 class ColorList(BaseModel):
@@ -128,7 +131,7 @@ def test_sdk_json_schema_parsed_field(
     completion = client.chat.completions.create(
         model=model,
         messages=[{"role": "user", "content": "List three colors."}],
-        response_format=COLOR_FORMAT,  # type: ignore[arg-type]
+        response_format=cast("ResponseFormatJSONSchema", COLOR_FORMAT),
         extra_body=extra,
     )
     message = completion.choices[0].message

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
+from websockets.typing import Origin
 
 from connector.config import Settings
 from tests.conftest import TEST_OPENAI_KEY
@@ -64,7 +65,7 @@ def test_foreign_origin_websocket_rejected(
 ) -> None:
     rejected = False
     try:
-        with connect(ws_url(live_server, path), origin=EVIL_ORIGIN, open_timeout=5) as ws:  # type: ignore[arg-type]
+        with connect(ws_url(live_server, path), origin=Origin(EVIL_ORIGIN), open_timeout=5) as ws:
             if path == "/ws/chat":
                 ws.send(json.dumps({"type": "chat", "id": "x", "request": chat_body()}))
             ws.recv(timeout=5)
@@ -75,7 +76,7 @@ def test_foreign_origin_websocket_rejected(
     assert rejected
     assert upstream.requests_to("/api/chat") == []
     # Same socket from the app's own origin works.
-    with connect(ws_url(live_server, path), origin=live_server, open_timeout=5) as ws:  # type: ignore[arg-type]
+    with connect(ws_url(live_server, path), origin=Origin(live_server), open_timeout=5) as ws:
         if path == "/ws/chat":
             ws.send(json.dumps({"type": "chat", "id": "x", "request": chat_body()}))
         assert json.loads(ws.recv(timeout=5))["type"] in ("chunk", "snapshot")

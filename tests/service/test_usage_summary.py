@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from connector.db import make_engine, migrate
+from connector.schemas import Bucket
 from connector.services.monitor import MonitorHub
 from connector.services.usage import UsageEntry, UsageService
 from tests.service.helpers import assert_error
@@ -115,8 +116,9 @@ def test_summary_matches_a_plain_python_reference(usage: UsageService) -> None:
         gen_s = sum((e.latency_ms - (e.ttft_ms or 0)) / 1000 for e in timed)
         assert m.tokens_per_s == pytest.approx(sum(e.completion_tokens for e in timed) / gen_s)
 
-    for bucket in ("minute", "hour", "day"):
-        got = asyncio.run(usage.summary(bucket=bucket, points=10_000)).series  # type: ignore[arg-type]
+    buckets: tuple[Bucket, ...] = ("minute", "hour", "day")
+    for bucket in buckets:
+        got = asyncio.run(usage.summary(bucket=bucket, points=10_000)).series
         want = _expected_series(entries, bucket)
         assert [p.bucket_start for p in got] == [p["bucket_start"] for p in want]
         assert [p.requests for p in got] == [p["requests"] for p in want]

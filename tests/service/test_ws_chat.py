@@ -161,7 +161,7 @@ def test_repeated_cancel_still_closes_the_upstream(
     """A second `cancel` arriving while the first is unwinding must not leave the
     upstream request open (a double-clicked Stop button)."""
     upstream.scenario = "slow"
-    not_closed = []
+    not_closed: list[int] = []
     with connect(ws_url(live_server, "/ws/chat"), open_timeout=5) as sock:
         for n in range(1, 13):
             rid = f"r{n}"
