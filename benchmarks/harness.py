@@ -23,19 +23,29 @@ LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 BENCH_KEY = "sk-bench-not-a-real-key"
 
 
-def _serve_fake(chunk_delay: float, queue: Any, stop: Any) -> None:
+def _serve_fake(chunk_delay: float, stream_tokens: int | None, queue: Any, stop: Any) -> None:
     sys.path.insert(0, str(REPO))
     from tests.fakes.upstream import FakeUpstream
 
     with FakeUpstream() as up:
         up.chunk_delay = chunk_delay
+        if stream_tokens:
+            # The fake's "slow" scenario streams a given number of tokens at a given
+            # pace (its blocking answers stall, so use it for streams only).
+            up.scenario, up.slow_chunks, up.slow_delay = "slow", stream_tokens, chunk_delay
         queue.put(up.openai_url)
         stop.wait(3600)
 
 
 @contextmanager
-def upstream_url(given: str | None, chunk_delay: float) -> Iterator[str]:
-    """`given` (which must be loopback), or a fake upstream's URL while it runs."""
+def upstream_url(
+    given: str | None,
+    chunk_delay: float,
+    stream_tokens: int | None = None,
+    cpus: set[int] | None = None,
+) -> Iterator[str]:
+    """`given` (which must be loopback), or a fake upstream's URL while it runs.
+    `stream_tokens`: the fake streams that many tokens instead of its recorded answer."""
     if given:
         url = given.rstrip("/")
         if urlparse(url).hostname not in LOOPBACK_HOSTS:
@@ -44,13 +54,33 @@ def upstream_url(given: str | None, chunk_delay: float) -> Iterator[str]:
         return
     stop = multiprocessing.Event()
     queue: Any = multiprocessing.Queue()
-    fake = multiprocessing.Process(target=_serve_fake, args=(chunk_delay, queue, stop), daemon=True)
+    fake = multiprocessing.Process(
+        target=_serve_fake, args=(chunk_delay, stream_tokens, queue, stop), daemon=True
+    )
     fake.start()
+    pin(fake.pid or 0, cpus)
     try:
         yield queue.get(timeout=30)
     finally:
         stop.set()
         fake.join(5)
+
+
+def split_cpus() -> tuple[set[int], set[int]] | None:
+    """One CPU for the connector, the rest for the upstream and the load generator,
+    so the connector's cost shows instead of three processes fighting over cores.
+    None where affinity is unavailable or there is a single CPU."""
+    if not hasattr(os, "sched_getaffinity"):
+        return None
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        return None
+    return {cpus[0]}, set(cpus[1:])
+
+
+def pin(pid: int, cpus: set[int] | None) -> None:
+    if cpus and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(pid, cpus)
 
 
 def free_port() -> int:
@@ -74,7 +104,9 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0
 
 
 @contextmanager
-def running_connector(upstream: str, api_key: str) -> Iterator[tuple[str, int]]:
+def running_connector(
+    upstream: str, api_key: str, cpus: set[int] | None = None
+) -> Iterator[tuple[str, int]]:
     """The connector (usage recording on, data in a temporary directory) in front of
     `upstream`; yields its URL and process id."""
     port = free_port()
@@ -91,6 +123,7 @@ def running_connector(upstream: str, api_key: str) -> Iterator[tuple[str, int]]:
         }
         cmd = [sys.executable, "-m", "connector", "serve", "--host", "127.0.0.1"]
         proc = subprocess.Popen([*cmd, "--port", str(port)], env=env, cwd=data_dir)
+        pin(proc.pid, cpus)
         try:
             _wait_healthy(url, proc)
             yield url, proc.pid

@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> None:
     from connector.main import create_app  # after logging, so start-up lines are formatted
 
     uvicorn.run(
-        create_app(settings),
+        create_app(settings, settle_heap=True),
         host=settings.host,
         port=settings.port,
         log_config=None,

@@ -50,7 +50,7 @@ def _warn_if_exposed(settings: Settings) -> None:
         )
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, settle_heap: bool = False) -> FastAPI:
     settings = settings or Settings()
     services = Services.build(settings)
 
@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         token = settings.api_token.get_secret_value() if settings.api_token else None
         remove = add_secret_source(lambda: [*services.keys.secrets(), *([token] if token else [])])
         _warn_if_exposed(settings)
-        await services.start()
+        await services.start(settle_heap=settle_heap)
         log.info("AI Connector %s ready (data: %s)", __version__, settings.data_dir)
         try:
             yield

@@ -115,7 +115,7 @@ def _tell(message: str) -> None:
 def _build_app(settings: Settings, focus: Callable[[], bool]) -> Any:
     from connector.main import create_app
 
-    app = create_app(settings)
+    app = create_app(settings, settle_heap=True)
     add_focus_route(app, focus, settings.api_token)
     return app
 
