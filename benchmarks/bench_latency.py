@@ -31,6 +31,7 @@ from harness import (
     nodelay_socket_options,
     percentile,
     running_connector,
+    take_cpus,
     upstream_url,
 )
 
@@ -116,13 +117,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--chunk-delay", type=float, default=0.0, help="fake: s between tokens")
     parser.add_argument("--timeout", type=float, default=120.0, help="per request, seconds")
+    parser.add_argument(
+        "--no-pin", action="store_true", help="do not give the connector a CPU of its own"
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.n <= 100_000 or not 1 <= args.stream_n <= 100_000:
         parser.error("-n and --stream-n must be between 1 and 100000")
 
+    mine, others = take_cpus(not args.no_pin)
     with (
-        upstream_url(args.upstream_url, args.chunk_delay) as upstream,
-        running_connector(upstream, args.api_key) as (connector, _pid),
+        upstream_url(args.upstream_url, args.chunk_delay, cpus=others) as upstream,
+        running_connector(upstream, args.api_key, mine) as (connector, _pid),
     ):
         headers = {"Authorization": f"Bearer {args.api_key}"}
         nodelay = httpx.HTTPTransport(socket_options=nodelay_socket_options())

@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import os
 import re
 import sys
 import time
@@ -44,10 +43,9 @@ from harness import (
     chat_body,
     nodelay_socket_options,
     percentile,
-    pin,
     running_connector,
-    split_cpus,
     status_mb,
+    take_cpus,
     upstream_url,
 )
 
@@ -260,11 +258,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # The rate steps use an upstream that answers at once (the fake paces blocking
     # answers too); the streams one that spaces its tokens. A given upstream serves both.
-    split = None if args.no_pin else split_cpus()
-    mine, others = split if split else (None, None)
-    if split:
-        pin(os.getpid(), others)
-        print(f"connector on CPU {sorted(split[0])}; upstream and load on CPU {sorted(split[1])}")
+    mine, others = take_cpus(not args.no_pin)
     with (
         upstream_url(args.upstream_url, 0.0, cpus=others) as upstream,
         upstream_url(args.upstream_url, args.chunk_delay, args.stream_tokens, others) as paced,

@@ -83,6 +83,17 @@ def pin(pid: int, cpus: set[int] | None) -> None:
         os.sched_setaffinity(pid, cpus)
 
 
+def take_cpus(enabled: bool) -> tuple[set[int] | None, set[int] | None]:
+    """CPUs for (the connector, everything else); this process moves to the latter."""
+    split = split_cpus() if enabled else None
+    if split is None:
+        return None, None
+    mine, others = split
+    pin(os.getpid(), others)
+    print(f"connector on CPU {sorted(mine)}; upstream and load on CPU {sorted(others)}")
+    return mine, others
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
