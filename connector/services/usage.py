@@ -212,19 +212,26 @@ def _count_if(cond: ColumnElement[bool]) -> ColumnElement[Any]:
 _SAVED = case((_C.provider == "ollama", func.coalesce(_C.reference_cost_usd, 0.0)), else_=0.0)
 
 
+def _sums() -> list[ColumnElement[Any]]:
+    """Requests by outcome, tokens, cost and savings: what totals and per-model rows share."""
+    return [
+        func.count().label("requests"),
+        _count_if(_C.status.not_in(("ok", "cancelled"))).label("errors"),
+        _sum(_C.prompt_tokens).label("prompt_tokens"),
+        _sum(_C.completion_tokens).label("completion_tokens"),
+        _sum(_C.reasoning_tokens).label("reasoning_tokens"),
+        _sum(_C.total_tokens).label("total_tokens"),
+        _sum(_C.cost_usd).label("cost_usd"),
+        _sum(_SAVED).label("saved_usd"),
+    ]
+
+
 def _totals(conn: Connection, where: list[ColumnElement[bool]]) -> Totals:
     row = conn.execute(
         select(
-            func.count().label("requests"),
+            *_sums(),
             _count_if(_C.status == "ok").label("ok"),
-            _count_if(_C.status.not_in(("ok", "cancelled"))).label("errors"),
             _count_if(_C.status == "cancelled").label("cancelled"),
-            _sum(_C.prompt_tokens).label("prompt_tokens"),
-            _sum(_C.completion_tokens).label("completion_tokens"),
-            _sum(_C.reasoning_tokens).label("reasoning_tokens"),
-            _sum(_C.total_tokens).label("total_tokens"),
-            _sum(_C.cost_usd).label("cost_usd"),
-            _sum(_SAVED).label("saved_usd"),
         ).where(*where)
     ).one()
     return Totals.model_validate(row._asdict())
@@ -237,14 +244,7 @@ def _by_model(conn: Connection, where: list[ColumnElement[bool]]) -> list[ModelU
         select(
             _C.provider,
             _C.model,
-            func.count().label("requests"),
-            _count_if(_C.status == "error").label("errors"),
-            _sum(_C.prompt_tokens).label("prompt_tokens"),
-            _sum(_C.completion_tokens).label("completion_tokens"),
-            _sum(_C.reasoning_tokens).label("reasoning_tokens"),
-            _sum(_C.total_tokens).label("total_tokens"),
-            _sum(_C.cost_usd).label("cost_usd"),
-            _sum(_SAVED).label("saved_usd"),
+            *_sums(),
             func.avg(case((_C.status == "ok", _C.latency_ms))).label("avg_latency_ms"),
             func.avg(case((timed, _C.ttft_ms))).label("avg_ttft_ms"),
             _sum(case((timed, _C.completion_tokens), else_=0)).label("gen_tokens"),
