@@ -16,6 +16,13 @@ from connector.config import ProviderName
 from connector.errors import UpstreamError
 from connector.schemas import ChatRequest, ModelInfo, ToolCall, Usage
 
+# Idle connections each upstream client keeps open for reuse. httpcore probes the
+# socket of every idle pooled connection on each request (about 13 us apiece here):
+# a pool left holding 100 idle connections after a burst added 1.3 ms to every request
+# (2.30 ms against 1.03 ms with one). 32 keeps that near 0.4 ms while 32 concurrent
+# streams still reuse their connections.
+KEEPALIVE_CONNECTIONS = 32
+
 
 def parse_stream_object(text: str, upstream: str) -> dict[str, Any]:
     """One streamed JSON object (an NDJSON line or an SSE `data:`). An `error` object,

@@ -25,6 +25,7 @@ from connector.errors import (
     UpstreamUnavailableError,
 )
 from connector.providers.base import (
+    KEEPALIVE_CONNECTIONS,
     ModelListing,
     ProviderCall,
     ProviderChunk,
@@ -152,7 +153,9 @@ class OllamaProvider:
         self._models_timeout = models_timeout
         self._client = httpx.AsyncClient(
             timeout=timeout,
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+            limits=httpx.Limits(
+                max_connections=200, max_keepalive_connections=KEEPALIVE_CONNECTIONS
+            ),
         )
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import AsyncGenerator, Callable, Iterator
 from contextlib import AsyncExitStack, contextmanager
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ from connector.errors import (
     UpstreamUnavailableError,
 )
 from connector.providers.base import (
+    KEEPALIVE_CONNECTIONS,
     ModelListing,
     ProviderCall,
     ProviderChunk,
@@ -47,6 +49,17 @@ def _sdk() -> Any:
     import openai
 
     return openai
+
+
+def _pool_limits(sdk: Any) -> Any:
+    """The SDK's connection limits with a smaller idle pool (see KEEPALIVE_CONNECTIONS),
+    built with the SDK's own HTTP package (httpx2 now, httpx before): the one its
+    default client derives from."""
+    base = next(c for c in sdk.DefaultAsyncHttpxClient.__mro__ if c.__name__ == "AsyncClient")
+    http = importlib.import_module(base.__module__.split(".")[0])
+    return http.Limits(
+        max_connections=1000, max_keepalive_connections=KEEPALIVE_CONNECTIONS, keepalive_expiry=5.0
+    )
 
 
 def preload() -> None:
@@ -161,6 +174,7 @@ class OpenAIProvider:
                 timeout=sdk.Timeout(**self._timeouts),
                 # A gateway passes failures on at once; clients decide about retries.
                 max_retries=0,
+                http_client=sdk.DefaultAsyncHttpxClient(limits=_pool_limits(sdk)),
             )
             self._client_for = wanted
         return self._client

@@ -72,6 +72,10 @@ class FakeUpstream:
         self.ollama_url = self.url
         self.openai_url = self.url + "/v1"
 
+    def open_connections(self) -> int:
+        """Client connections open to this server right now."""
+        return len(self._server.server.server_state.connections)
+
     # -- lifecycle ------------------------------------------------------------------
     def start(self) -> FakeUpstream:
         self._server.start()

@@ -3,11 +3,16 @@ pooled connection instead of paying a new TCP (and, for OpenAI, TLS) handshake e
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 
+from connector.providers.base import KEEPALIVE_CONNECTIONS
 from tests.fakes.upstream import FakeUpstream
-from tests.service.helpers import chat_body
+from tests.service.helpers import chat_body, wait_until
+
+BURST = 48
 
 
 @pytest.mark.parametrize(
@@ -29,3 +34,40 @@ def test_sequential_requests_reuse_upstream_connection(
     assert len(chats) == 10
     # A few connections are fine (pool warm-up); one per request is not.
     assert len(upstream.peers) <= 2, f"{len(upstream.peers)} upstream connections for 10 requests"
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        pytest.param({"provider": "ollama"}, id="ollama"),
+        pytest.param({"provider": "openai", "model": "gpt-4o-mini"}, id="openai"),
+    ],
+)
+def test_a_burst_leaves_a_bounded_idle_pool(
+    live_server: str, upstream: FakeUpstream, target: dict[str, str]
+) -> None:
+    """After a burst the connector keeps at most KEEPALIVE_CONNECTIONS idle upstream
+    connections: the HTTP pool probes every idle socket on each request, so a pool
+    left with one per burst request would slow every later request."""
+    before = upstream.open_connections()
+    upstream.chunk_delay = 0.03  # streams long enough to overlap
+
+    async def burst() -> None:
+        limits = httpx.Limits(max_connections=100)
+        async with httpx.AsyncClient(base_url=live_server, timeout=30, limits=limits) as client:
+            replies = await asyncio.gather(
+                *(
+                    client.post("/chat/completions", json=chat_body(**target, stream=True))
+                    for _ in range(BURST)
+                )
+            )
+        assert all(r.status_code == 200 for r in replies)
+
+    asyncio.run(burst())
+    assert len(upstream.peers) > KEEPALIVE_CONNECTIONS + 8, "the burst did not overlap"
+    # Well inside the 5 s keep-alive expiry: the extra connections were closed at once.
+    kept = wait_until(
+        lambda: upstream.open_connections() - before <= KEEPALIVE_CONNECTIONS, timeout=1.5
+    )
+    assert kept, f"{upstream.open_connections() - before} upstream connections left open"
+    assert upstream.open_connections() > before, "no connection was kept for reuse"
