@@ -9,22 +9,22 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-import httpx
-
 REPO = Path(__file__).resolve().parent.parent
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 BENCH_KEY = "sk-bench-not-a-real-key"
 
+# The benchmarks reuse the test suite's fake upstream and server helpers.
+sys.path.insert(0, str(REPO))
+from tests.fakes.server import wait_healthy  # noqa: E402
+
 
 def _serve_fake(chunk_delay: float, stream_tokens: int | None, queue: Any, stop: Any) -> None:
-    sys.path.insert(0, str(REPO))
     from tests.fakes.upstream import FakeUpstream
 
     with FakeUpstream() as up:
@@ -100,20 +100,6 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"the connector exited with {proc.returncode}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise SystemExit("the connector did not become healthy in time")
-
-
 @contextmanager
 def running_connector(
     upstream: str, api_key: str, cpus: set[int] | None = None
@@ -136,7 +122,7 @@ def running_connector(
         proc = subprocess.Popen([*cmd, "--port", str(port)], env=env, cwd=data_dir)
         pin(proc.pid, cpus)
         try:
-            _wait_healthy(url, proc)
+            wait_healthy(url, proc, timeout=60)
             yield url, proc.pid
         finally:
             proc.terminate()

@@ -7,13 +7,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 
 from tests.conftest import TEST_OPENAI_KEY
-from tests.fakes.server import free_port
+from tests.fakes.server import free_port, wait_healthy
 from tests.fakes.upstream import FakeUpstream
 from tests.service.helpers import chat_body
 
@@ -37,19 +36,6 @@ def _env(upstream: FakeUpstream, data_dir: Path, port: int) -> dict[str, str]:
     }
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, f"the server exited with {proc.returncode}"
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("the server did not become healthy")
-
-
 def test_serve_from_env_logs_without_the_key(upstream: FakeUpstream, tmp_path: Path) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -61,7 +47,7 @@ def test_serve_from_env_logs_without_the_key(upstream: FakeUpstream, tmp_path: P
         stderr=subprocess.PIPE,
     )
     try:
-        _wait_healthy(url, proc)
+        wait_healthy(url, proc)
         with httpx.Client(base_url=url, timeout=20) as client:
             ok = client.post("/chat/completions", json=chat_body(provider="openai"))
             assert ok.status_code == 200, ok.text
