@@ -231,9 +231,14 @@ class OpenAIProvider:
                         response = await stack.enter_async_context(
                             client.chat.completions.with_streaming_response.create(
                                 model=call.model,
+                                messages=[],  # replaced by params["messages"]
                                 stream=True,
                                 stream_options={"include_usage": True},
-                                **params,
+                                # The body goes as plain JSON: our schemas have checked
+                                # it, unknown OpenAI fields pass through, and the SDK's
+                                # typed-parameter transform (0.3 ms for two messages,
+                                # 5.5 ms for fifty, on the event loop) is skipped.
+                                extra_body=params,
                             )
                         )
                         break

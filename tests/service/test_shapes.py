@@ -132,6 +132,38 @@ def test_openai_request_fields_are_forwarded(
     assert sent["messages"] == [{"role": "user", "content": "Hi"}]
 
 
+def test_server_specific_fields_and_long_histories_reach_openai_compatible_servers(
+    shared_live_server: str, upstream: FakeUpstream
+) -> None:
+    """llama.cpp and vLLM take sampling fields OpenAI lacks (top_k, min_p); they pass
+    through untouched, as does a long conversation, whatever the client's stream_options."""
+    history = [
+        {"role": "user" if i % 2 == 0 else "assistant", "content": f"turn {i}: " + "x" * i}
+        for i in range(51)
+    ]
+    body = {
+        "provider": "openai",
+        "model": "local-model",
+        "messages": history,
+        "top_k": 40,
+        "min_p": 0.05,
+        "grammar_options": {"strict": True},
+        "stream": True,
+        "stream_options": {"include_usage": False},
+    }
+    reply = httpx.post(f"{shared_live_server}/chat/completions", json=body)
+    assert reply.status_code == 200
+    events = sse_events(reply)
+    assert events[-1] == DONE
+    assert any(e != DONE and e.get("usage") for e in events)  # usage still arrives
+    sent: dict[str, Any] = upstream.last("/v1/chat/completions").json
+    assert sent["messages"] == history
+    assert sent["top_k"] == 40 and sent["min_p"] == 0.05
+    assert sent["grammar_options"] == {"strict": True}
+    assert sent["stream"] is True and sent["stream_options"] == {"include_usage": True}
+    assert sent["model"] == "local-model" and "provider" not in sent
+
+
 def test_reasoning_tokens_reported_and_recorded(live_server: str, upstream: FakeUpstream) -> None:
     upstream.scenario = "reasoning"
     reply = httpx.post(
