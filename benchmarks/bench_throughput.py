@@ -9,7 +9,8 @@ this process, over loopback only:
     through the connector's /v1 at the same rate. The sweep stops after the first
     rate whose added p99 exceeds the budget (default 10 ms) or that loses requests;
     "max req/s" is the highest rate within it.
-  * paced streams: N concurrent streams whose tokens the upstream spaces evenly
+  * paced streams: N concurrent streams (starts spread over --ramp seconds) whose
+    tokens the upstream spaces evenly
     (--chunk-delay, 10 ms by default); a stream is clean when the largest gap the
     client sees between two tokens stays within the budget of the upstream's own
     spacing. The step passes when every stream is clean; the sweep stops where the
@@ -122,11 +123,17 @@ async def _stream_gaps(client: httpx.AsyncClient, url: str, body: dict[str, Any]
 
 
 async def _streams_step(
-    client: httpx.AsyncClient, url: str, body: dict[str, Any], count: int
+    client: httpx.AsyncClient, url: str, body: dict[str, Any], count: int, ramp: float
 ) -> tuple[list[float], int]:
-    """The largest gap of each stream, and how many streams failed."""
+    """The largest gap of each stream, and how many streams failed. Starts are spread
+    evenly over `ramp` seconds, as users arrive, rather than all in one instant."""
+
+    async def started_later(i: int) -> list[float]:
+        await asyncio.sleep(ramp * i / count)
+        return await _stream_gaps(client, url, body)
+
     results = await asyncio.gather(
-        *(_stream_gaps(client, url, body) for _ in range(count)), return_exceptions=True
+        *(started_later(i) for i in range(count)), return_exceptions=True
     )
     worst = [max(r) for r in results if isinstance(r, list)]
     return worst, sum(1 for r in results if not isinstance(r, list))
@@ -194,8 +201,10 @@ async def _run(
     limit = args.chunk_delay * 1000 + args.budget
     for count in args.streams:
         async with _client(args.api_key, count + 2, args.timeout) as client:
-            direct_worst, direct_lost = await _streams_step(client, direct_url, sbody, count)
-            via_worst, via_lost = await _streams_step(client, via_url, sroute, count)
+            direct_worst, direct_lost = await _streams_step(
+                client, direct_url, sbody, count, args.ramp
+            )
+            via_worst, via_lost = await _streams_step(client, via_url, sroute, count, args.ramp)
         sent += count
         direct_clean = sum(1 for gap in direct_worst if gap <= limit)
         clean = sum(1 for gap in via_worst if gap <= limit)
@@ -244,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=4.0, help="length of each rate step")
     parser.add_argument("--streams", type=_numbers, default=_numbers("10,50,100,200,500"))
     parser.add_argument("--stream-tokens", type=int, default=100, help="tokens per paced stream")
+    parser.add_argument("--ramp", type=float, default=1.0, help="s over which streams start")
     parser.add_argument("--chunk-delay", type=float, default=0.01, help="fake: s between tokens")
     parser.add_argument("--budget", type=float, default=10.0, help="ms the connector may add")
     parser.add_argument("--connections", type=int, default=256, help="client connection pool")

@@ -33,6 +33,7 @@ def test_bench_throughput_on_the_fake_upstream() -> None:
         "--seconds", "0.5",
         "--streams", "2,4",
         "--stream-tokens", "5",
+        "--ramp", "0.1",
         "--budget", "1000",  # a loaded CI machine must not end the sweep early
     )  # fmt: skip
     rates = re.findall(r"^\|\s+(\d+) \|.*\|\s+(\d+)/(\d+)\s+\|$", out, re.M)
