@@ -39,7 +39,7 @@ from connector.services import pricing
 from connector.services.monitor import MonitorHub
 from connector.services.settings import RuntimeSettings
 from connector.services.structured import parse_and_validate, requested_schema
-from connector.services.usage import UsageEntry, UsageService
+from connector.services.usage import MIN_RATE_WINDOW_MS, UsageEntry, UsageService
 
 _PROVIDER_PREFIXES: tuple[ProviderName, ...] = ("ollama", "openai")
 
@@ -245,7 +245,7 @@ class ChatService:
             latency_ms=round(latency_ms, 3),
             ttft_ms=round(ttft_ms, 3) if ttft_ms is not None else None,
             tokens_per_s=round(usage.completion_tokens / gen_s, 2)
-            if gen_s > 0 and usage.completion_tokens
+            if gen_s * 1000 >= MIN_RATE_WINDOW_MS and usage.completion_tokens
             else None,
             cost_usd=cost,
             reference_cost_usd=reference,

@@ -31,6 +31,9 @@ _RECENT = 50
 _BATCH_WINDOW_S = 0.01
 _TABLE = UsageRecord.__table__  # type: ignore[attr-defined]
 _C = _TABLE.c
+# Tokens per second needs a generation window this long: an answer that arrives in one
+# or two chunks (a cached reply, a recorded upstream) would otherwise show absurd rates.
+MIN_RATE_WINDOW_MS = 20.0
 # Time-series points returned by default: the newest buckets, enough for a chart.
 DEFAULT_POINTS = 120
 MAX_POINTS = 10_000
@@ -238,15 +241,17 @@ def _totals(conn: Connection, where: list[ColumnElement[bool]]) -> Totals:
 
 
 def _by_model(conn: Connection, where: list[ColumnElement[bool]]) -> list[ModelUsage]:
-    # Speed figures count finished requests that streamed a first token.
-    timed = and_(_C.status == "ok", _C.ttft_ms.is_not(None))
+    # Speed figures count finished requests that streamed a first token (and, for
+    # tokens/s, generated long enough to be timed).
+    first = and_(_C.status == "ok", _C.ttft_ms.is_not(None))
+    timed = and_(first, _C.latency_ms - _C.ttft_ms >= MIN_RATE_WINDOW_MS)
     rows = conn.execute(
         select(
             _C.provider,
             _C.model,
             *_sums(),
             func.avg(case((_C.status == "ok", _C.latency_ms))).label("avg_latency_ms"),
-            func.avg(case((timed, _C.ttft_ms))).label("avg_ttft_ms"),
+            func.avg(case((first, _C.ttft_ms))).label("avg_ttft_ms"),
             _sum(case((timed, _C.completion_tokens), else_=0)).label("gen_tokens"),
             _sum(case((timed, _C.latency_ms - _C.ttft_ms), else_=0.0)).label("gen_ms"),
         )

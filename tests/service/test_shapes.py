@@ -188,3 +188,19 @@ def test_costs_and_savings(live_server: str) -> None:
     totals = httpx.get(f"{live_server}/usage").json()["totals"]
     assert totals["cost_usd"] == pytest.approx(paid["metrics"]["cost_usd"])
     assert totals["saved_usd"] == pytest.approx(local["metrics"]["reference_cost_usd"])
+
+
+def test_tokens_per_second_only_when_generation_can_be_timed(
+    live_server: str, upstream: FakeUpstream
+) -> None:
+    """An answer that arrives all at once has no generation time to divide by: no rate
+    rather than an absurd one. Paced tokens give a rate near the pace."""
+    instant = httpx.post(f"{live_server}/chat/completions", json=chat_body()).json()
+    assert instant["metrics"].get("tokens_per_s") is None
+
+    upstream.chunk_delay = 0.02
+    paced = httpx.post(f"{live_server}/chat/completions", json=chat_body()).json()
+    metrics, usage = paced["metrics"], paced["usage"]
+    window_s = (metrics["latency_ms"] - metrics["ttft_ms"]) / 1000
+    assert window_s >= 0.1  # several tokens 20 ms apart
+    assert metrics["tokens_per_s"] == pytest.approx(usage["completion_tokens"] / window_s, rel=0.1)
