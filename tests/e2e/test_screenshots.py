@@ -57,6 +57,7 @@ def test_screenshots_of_every_page(
     new_page: Callable[..., Any], live_server: str, upstream: FakeUpstream
 ) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
+    upstream.chunk_delay = 0.01  # tokens paced like a model's, so timings and rates show
     seed = new_page()
     seed.goto(live_server + "/app/profile")
     seed.fill("#display-name", "Ada Lovelace")
