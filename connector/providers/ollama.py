@@ -80,6 +80,29 @@ def _message(msg: ChatMessage) -> dict[str, Any]:
     return out
 
 
+# Sampling fields OpenAI-compatible clients send at the top level (llama.cpp and vLLM
+# take them there) that Ollama reads from `options`.
+_OPTION_FIELDS = (
+    "top_k",
+    "min_p",
+    "typical_p",
+    "repeat_penalty",
+    "repeat_last_n",
+    "presence_penalty",
+    "frequency_penalty",
+    "num_ctx",
+)
+
+
+def _extra_options(req: ChatRequest) -> dict[str, Any]:
+    """Ollama model options beyond the typed fields: the request's `options` (any of
+    Ollama's, e.g. `num_ctx`), then the top-level sampling fields above."""
+    extra = req.model_extra or {}
+    options = dict(req.options or {})
+    options.update({k: extra[k] for k in _OPTION_FIELDS if extra.get(k) is not None})
+    return options
+
+
 def build_payload(call: ProviderCall) -> dict[str, Any]:
     req: ChatRequest = call.request
     payload: dict[str, Any] = {
@@ -87,7 +110,9 @@ def build_payload(call: ProviderCall) -> dict[str, Any]:
         "messages": [_message(m) for m in req.messages],
         "stream": True,
     }
-    options: dict[str, Any] = {}
+    if req.keep_alive is not None:
+        payload["keep_alive"] = req.keep_alive
+    options = _extra_options(req)
     if req.temperature is not None:
         options["temperature"] = req.temperature
     if req.top_p is not None:

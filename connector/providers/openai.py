@@ -35,7 +35,17 @@ from connector.schemas import (
 )
 
 # Fields of ChatRequest the connector handles itself and never forwards verbatim.
-_OWN_FIELDS = {"provider", "model", "messages", "stream", "stream_options", "response_format"}
+_OWN_FIELDS = {
+    "provider",
+    "model",
+    "messages",
+    "stream",
+    "stream_options",
+    "response_format",
+    # Ollama's fields
+    "options",
+    "keep_alive",
+}
 _CHAT_PREFIXES = ("gpt-", "o1", "o3", "o4", "chatgpt-")
 OFFICIAL_BASE_URL = "https://api.openai.com/v1"
 

@@ -87,6 +87,17 @@ class ChatRequest(BaseModel):
     reasoning_effort: ReasoningEffort | None = None
     tools: list[dict[str, Any]] | None = None
     tool_choice: str | dict[str, Any] | None = None
+    # Ollama's own request fields; OpenAI-compatible upstreams never see them.
+    options: dict[str, Any] | None = Field(
+        None,
+        description="Ollama model options (e.g. `num_ctx`, `top_k`, `repeat_penalty`), "
+        "merged under the typed fields above. Ollama only.",
+    )
+    keep_alive: str | int | None = Field(
+        None,
+        description='How long Ollama keeps the model loaded afterwards ("10m", seconds, '
+        "0 to unload, -1 for ever). Ollama only.",
+    )
 
     @property
     def token_limit(self) -> int | None:

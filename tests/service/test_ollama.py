@@ -204,6 +204,52 @@ def test_sampling_options_map_to_ollama_options(
     assert upstream.last("/api/chat").json["options"]["num_predict"] == 9
 
 
+def test_ollama_own_options_and_keep_alive_pass_through(
+    shared_live_server: str, upstream: FakeUpstream
+) -> None:
+    response = _chat(
+        shared_live_server,
+        provider="ollama",
+        temperature=0.2,
+        options={"num_ctx": 8192, "temperature": 0.9, "repeat_last_n": 64},
+        top_k=40,
+        min_p=0.05,
+        keep_alive="10m",
+    )
+    assert response.status_code == 200, response.text
+    sent = upstream.last("/api/chat").json
+    # The typed field wins over the same option given in `options`.
+    assert sent["options"] == {
+        "num_ctx": 8192,
+        "temperature": 0.2,
+        "repeat_last_n": 64,
+        "top_k": 40,
+        "min_p": 0.05,
+    }
+    assert sent["keep_alive"] == "10m"
+    assert "min_p" not in sent and "top_k" not in sent
+
+    before = len(upstream.requests_to("/api/chat"))
+    for bad in ({"options": "num_ctx=8192"}, {"keep_alive": {"minutes": 10}}):
+        assert_error(_chat(shared_live_server, provider="ollama", **bad), 422)
+    assert len(upstream.requests_to("/api/chat")) == before
+
+
+def test_ollama_fields_never_reach_openai(shared_live_server: str, upstream: FakeUpstream) -> None:
+    response = _chat(
+        shared_live_server,
+        provider="openai",
+        model="gpt-4o-mini",
+        options={"num_ctx": 8192},
+        keep_alive=-1,
+        top_k=40,
+    )
+    assert response.status_code == 200, response.text
+    sent = upstream.last("/v1/chat/completions").json
+    assert "options" not in sent and "keep_alive" not in sent
+    assert sent["top_k"] == 40  # OpenAI-compatible servers read it at the top level
+
+
 def test_response_format_maps_to_format(shared_live_server: str, upstream: FakeUpstream) -> None:
     assert _chat(shared_live_server, provider="ollama").status_code == 200
     assert "format" not in upstream.last("/api/chat").json

@@ -371,6 +371,11 @@ export interface components {
          *     passed on to OpenAI-compatible upstreams.
          */
         ChatRequest: {
+            /**
+             * Keep Alive
+             * @description How long Ollama keeps the model loaded afterwards ("10m", seconds, 0 to unload, -1 for ever). Ollama only.
+             */
+            keep_alive?: string | number | null;
             /** Max Completion Tokens */
             max_completion_tokens?: number | null;
             /** Max Tokens */
@@ -382,6 +387,13 @@ export interface components {
              * @description Model name; `ollama/NAME` or `openai/NAME` also picks the provider.
              */
             model?: string | null;
+            /**
+             * Options
+             * @description Ollama model options (e.g. `num_ctx`, `top_k`, `repeat_penalty`), merged under the typed fields above. Ollama only.
+             */
+            options?: {
+                [key: string]: unknown;
+            } | null;
             /**
              * Provider
              * @description `ollama` or `openai`; defaults to the configured provider.
