@@ -55,6 +55,33 @@ def test_structured_output_shows_the_parsed_result(
     assert upstream.last("/api/chat").json["format"] == schema
 
 
+def test_options_reach_ollama_and_context_length_is_ollama_only(
+    page: Any, live_server: str, upstream: FakeUpstream
+) -> None:
+    page.goto(live_server + "/app/chat")
+    page.wait_for_selector("#model-input:not([value=''])")
+    page.get_by_role("button", name="Options").click()
+    page.get_by_label("Set temperature").check()
+    page.get_by_label("Reasoning effort").select_option("low")
+    page.get_by_label("Context length").select_option("32768")
+    send_message(page, "Summarise our chat")
+    wait_reply_done(page)
+    sent = upstream.last("/api/chat").json
+    assert sent["options"]["num_ctx"] == 32768
+    assert sent["options"]["temperature"] == 0.7
+    assert sent["think"] == "low"
+
+    # OpenAI has no such option: the picker goes away and nothing is sent.
+    page.select_option("#provider-select", "openai")
+    expect(page.get_by_label("Context length")).to_have_count(0)
+    page.fill("#model-input", "gpt-4o-mini")
+    send_message(page, "And now?")
+    wait_reply_done(page)
+    sent = upstream.last("/v1/chat/completions").json
+    assert "options" not in sent and "num_ctx" not in sent
+    assert sent["temperature"] == 0.7
+
+
 def test_regenerate_and_edit_last_message(
     page: Any, live_server: str, upstream: FakeUpstream
 ) -> None:

@@ -1,6 +1,8 @@
-// Per-chat request options: system prompt, temperature, reasoning effort and
-// structured output with its schema.
+// Per-chat request options: system prompt, temperature, reasoning effort, Ollama's
+// context length, and structured output with its schema.
 import { lazy, Suspense } from 'react'
+import type { ProviderName } from '../api/rest'
+import type { ChatRequest } from '../api/types'
 
 // The schema editor carries ajv (~40 kB gzipped): loaded when structured output is turned on.
 const SchemaEditor = lazy(() => import('./SchemaEditor').then((m) => ({ default: m.SchemaEditor })))
@@ -10,11 +12,32 @@ export interface Options {
   temperatureOn: boolean
   temperature: number
   effort: '' | 'low' | 'medium' | 'high'
+  /** Ollama's num_ctx; 0 keeps the model's default (often only a few thousand tokens). */
+  contextLength: number
   structured: boolean
   schema: string
 }
 
-export function ChatOptions({ value, onChange }: { value: Options; onChange: (o: Options) => void }) {
+export const CONTEXT_LENGTHS = [4096, 8192, 16384, 32768, 65536, 131072]
+
+/** The request fields these options set for `provider` (Ollama-only ones only for Ollama). */
+export function requestFields(options: Options, provider: ProviderName): Partial<ChatRequest> {
+  const fields: Partial<ChatRequest> = {}
+  if (options.temperatureOn) fields.temperature = options.temperature
+  if (options.effort) fields.reasoning_effort = options.effort
+  if (provider === 'ollama' && options.contextLength > 0) fields.options = { num_ctx: options.contextLength }
+  return fields
+}
+
+export function ChatOptions({
+  value,
+  onChange,
+  provider,
+}: {
+  value: Options
+  onChange: (o: Options) => void
+  provider: ProviderName
+}) {
   const set = <K extends keyof Options>(k: K, v: Options[K]) => onChange({ ...value, [k]: v })
   return (
     <div className="options" aria-label="Chat options">
@@ -59,6 +82,24 @@ export function ChatOptions({ value, onChange }: { value: Options; onChange: (o:
             <option value="high">High</option>
           </select>
         </div>
+        {provider === 'ollama' ? (
+          <div className="field">
+            <label htmlFor="context-length">Context length</label>
+            <select
+              id="context-length"
+              value={value.contextLength}
+              onChange={(e) => set('contextLength', Number(e.target.value))}
+              title="Ollama's num_ctx: how many tokens of the conversation the model sees. Larger needs more memory."
+            >
+              <option value={0}>Model default</option>
+              {CONTEXT_LENGTHS.map((n) => (
+                <option key={n} value={n}>
+                  {n / 1024}K tokens
+                </option>
+              ))}
+            </select>
+          </div>
+        ) : null}
         <div className="field">
           <span className="label">Output</span>
           <label className="switch">

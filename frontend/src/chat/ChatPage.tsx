@@ -10,7 +10,7 @@ import { uid } from '../lib/format'
 import { navigate, usePath } from '../lib/router'
 import { getSocket } from '../lib/sockets'
 import { Notice, OfflineBanner } from '../lib/ui'
-import { ChatOptions, type Options } from './ChatOptions'
+import { ChatOptions, requestFields, type Options } from './ChatOptions'
 import { Composer } from './Composer'
 import { ConversationList } from './ConversationList'
 import { MessageView } from './MessageView'
@@ -29,6 +29,7 @@ const DEFAULT_OPTIONS: Options = {
   temperatureOn: false,
   temperature: 0.7,
   effort: '',
+  contextLength: 0,
   structured: false,
   schema: EXAMPLE_SCHEMA,
 }
@@ -200,8 +201,7 @@ export function ChatPage({ visible }: { visible: boolean }) {
         ...history.filter((m) => m.content && m.status !== 'error').map((m) => ({ role: m.role, content: m.content })),
       ],
     }
-    if (options.temperatureOn) request.temperature = options.temperature
-    if (options.effort) request.reasoning_effort = options.effort
+    Object.assign(request, requestFields(options, provider))
     if (schema) request.response_format = { type: 'json_schema', json_schema: { name: 'reply', schema, strict: true } }
     if (!socket.send({ type: 'chat', id: requestId, request })) {
       dispatch({
@@ -335,7 +335,7 @@ export function ChatPage({ visible }: { visible: boolean }) {
             ⚙ Options{options.structured ? ' · JSON' : ''}
           </button>
         </div>
-        {showOptions ? <ChatOptions value={options} onChange={setOptions} /> : null}
+        {showOptions ? <ChatOptions value={options} onChange={setOptions} provider={provider} /> : null}
         {modelsError ? (
           <Notice kind="error" title="Could not list models.">
             {modelsError}{' '}
