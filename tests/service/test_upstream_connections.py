@@ -49,6 +49,8 @@ def test_a_burst_leaves_a_bounded_idle_pool(
     """After a burst the connector keeps at most KEEPALIVE_CONNECTIONS idle upstream
     connections: the HTTP pool probes every idle socket on each request, so a pool
     left with one per burst request would slow every later request."""
+    # Connections of an earlier test's connector may still be closing.
+    wait_until(lambda: upstream.open_connections() == 0, timeout=2)
     before = upstream.open_connections()
     upstream.chunk_delay = 0.03  # streams long enough to overlap
 
