@@ -3,6 +3,7 @@
 import { lazy, Suspense } from 'react'
 import type { ProviderName } from '../api/rest'
 import type { ChatRequest } from '../api/types'
+import { EXAMPLE_SCHEMA } from './schemaExample'
 
 // The schema editor carries ajv (~40 kB gzipped): loaded when structured output is turned on.
 const SchemaEditor = lazy(() => import('./SchemaEditor').then((m) => ({ default: m.SchemaEditor })))
@@ -16,6 +17,16 @@ export interface Options {
   contextLength: number
   structured: boolean
   schema: string
+}
+
+export const DEFAULT_OPTIONS: Options = {
+  system: '',
+  temperatureOn: false,
+  temperature: 0.7,
+  effort: '',
+  contextLength: 0,
+  structured: false,
+  schema: EXAMPLE_SCHEMA,
 }
 
 export const CONTEXT_LENGTHS = [4096, 8192, 16384, 32768, 65536, 131072]

@@ -10,7 +10,7 @@ import { uid } from '../lib/format'
 import { navigate, usePath } from '../lib/router'
 import { getSocket } from '../lib/sockets'
 import { Notice, OfflineBanner } from '../lib/ui'
-import { ChatOptions, requestFields, type Options } from './ChatOptions'
+import { ChatOptions, DEFAULT_OPTIONS, requestFields, type Options } from './ChatOptions'
 import { Composer } from './Composer'
 import { ConversationList } from './ConversationList'
 import { MessageView } from './MessageView'
@@ -18,21 +18,11 @@ import { fromStored, toStored } from './persist'
 import { ModelPicker, ProviderProblem } from './ModelPicker'
 import { PullModel } from './PullModel'
 import { Welcome } from './Welcome'
-import { EXAMPLE_SCHEMA } from './schemaExample'
 import { chatReducer, initialChatState, isStreaming, type ChatMessage } from './stream'
 
 /** The chat path last shown, so the nav link returns to the open conversation. */
 export let lastChatPath = '/app/chat'
 
-const DEFAULT_OPTIONS: Options = {
-  system: '',
-  temperatureOn: false,
-  temperature: 0.7,
-  effort: '',
-  contextLength: 0,
-  structured: false,
-  schema: EXAMPLE_SCHEMA,
-}
 
 export function ChatPage({ visible }: { visible: boolean }) {
   const path = usePath()

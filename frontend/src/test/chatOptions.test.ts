@@ -1,15 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { requestFields, type Options } from '../chat/ChatOptions'
-
-const base: Options = {
-  system: '',
-  temperatureOn: false,
-  temperature: 0.7,
-  effort: '',
-  contextLength: 0,
-  structured: false,
-  schema: '{}',
-}
+import { DEFAULT_OPTIONS as base, requestFields } from '../chat/ChatOptions'
 
 describe('requestFields', () => {
   it('sends nothing for model defaults', () => {
