@@ -178,7 +178,8 @@ class UsageService:
         self, since: datetime | None, until: datetime | None, bucket: Bucket, points: int
     ) -> UsageSummary:
         # Aggregated by the database: a server with a long history answers in
-        # milliseconds instead of loading every record into Python.
+        # a fraction of a second (100k records: about 0.2 s) instead of loading every
+        # record into Python.
         lo, hi = _aware_utc(since), _aware_utc(until)
         where: list[ColumnElement[bool]] = []
         if lo is not None:
