@@ -12,7 +12,7 @@ import pytest
 from connector.config import Settings
 from tests.fakes.server import closed_port_url
 from tests.fakes.upstream import FakeUpstream
-from tests.service.helpers import assert_error, chat_body
+from tests.service.helpers import COLOR_FORMAT, assert_error, chat_body
 
 PROVIDERS = [
     pytest.param({"provider": "ollama", "model": "gpt-oss:20b"}, id="ollama"),
@@ -159,17 +159,7 @@ def test_502_structured_output_failed_validation(
     upstream.scenario = "structured_invalid"
     body = chat_body(
         **target,
-        response_format={
-            "type": "json_schema",
-            "json_schema": {
-                "name": "color_list",
-                "schema": {
-                    "type": "object",
-                    "properties": {"colors": {"type": "array", "items": {"type": "string"}}},
-                    "required": ["colors"],
-                },
-            },
-        },
+        response_format=COLOR_FORMAT,
     )
     error = assert_error(_post(shared_live_server, body), 502)
     assert "colors" in error["message"] and "not-a-list" in error["message"]

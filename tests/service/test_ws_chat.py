@@ -11,7 +11,7 @@ import pytest
 from websockets.sync.client import ClientConnection, connect
 
 from tests.fakes.upstream import FakeUpstream
-from tests.service.helpers import OLLAMA_TEXT, OPENAI_TEXT, chat_body, ws_url
+from tests.service.helpers import COLOR_FORMAT, OLLAMA_TEXT, OPENAI_TEXT, chat_body, ws_url
 
 
 @pytest.fixture
@@ -137,17 +137,7 @@ def test_structured_output_over_ws(ws: ClientConnection, upstream: FakeUpstream)
         "s1",
         provider="openai",
         model="gpt-4o-mini",
-        response_format={
-            "type": "json_schema",
-            "json_schema": {
-                "name": "color_list",
-                "schema": {
-                    "type": "object",
-                    "properties": {"colors": {"type": "array", "items": {"type": "string"}}},
-                    "required": ["colors"],
-                },
-            },
-        },
+        response_format=COLOR_FORMAT,
     )
     done = _until(ws, "done", "s1")[-1]
     assert done["response"]["choices"][0]["message"]["parsed"] == {
