@@ -59,7 +59,6 @@ _CONTENT = re.compile(r'^data: .*"delta": ?\{[^}]*"content": ?"(?!")')
 class Step:
     latencies_ms: list[float]
     failures: int
-    seconds: float
 
     @property
     def done(self) -> int:
@@ -104,7 +103,7 @@ async def _rate_step(
             await asyncio.sleep(delay)
         tasks.append(asyncio.create_task(one(scheduled)))
     await asyncio.gather(*tasks)
-    return Step(latencies, failures, time.perf_counter() - start)
+    return Step(latencies, failures)
 
 
 async def _stream_gaps(client: httpx.AsyncClient, url: str, body: dict[str, Any]) -> list[float]:
@@ -138,6 +137,11 @@ async def _streams_step(
     )
     worst = [max(r) for r in results if isinstance(r, list)]
     return worst, sum(1 for r in results if not isinstance(r, list))
+
+
+def _clean(worst: list[float], limit: float) -> int:
+    """How many streams kept every gap within `limit` ms."""
+    return sum(1 for gap in worst if gap <= limit)
 
 
 async def _run(
@@ -208,17 +212,16 @@ async def _run(
             )
             # Each side gets a second try before a step counts as failed: one stray
             # pause (another process, a page fault) should not end the sweep.
-            if sum(1 for gap in direct_worst if gap <= limit) < count:
+            if _clean(direct_worst, limit) < count:
                 direct_worst, direct_lost = await _streams_step(
                     client, direct_url, sbody, count, args.ramp
                 )
             via_worst, via_lost = await _streams_step(client, via_url, sroute, count, args.ramp)
             sent += count
-            if not via_lost and sum(1 for gap in via_worst if gap <= limit) < count:
+            if not via_lost and _clean(via_worst, limit) < count:
                 via_worst, via_lost = await _streams_step(client, via_url, sroute, count, args.ramp)
                 sent += count
-        direct_clean = sum(1 for gap in direct_worst if gap <= limit)
-        clean = sum(1 for gap in via_worst if gap <= limit)
+        direct_clean, clean = _clean(direct_worst, limit), _clean(via_worst, limit)
         d50, dmax = percentile(direct_worst, 50), max(direct_worst, default=0.0)
         v50, vmax = percentile(via_worst, 50), max(via_worst, default=0.0)
         print(
