@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,34 +29,20 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import REPO, free_port, proc_kb
+
 IDLE_SECONDS = 3.0
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _proc_kb(path: str, field: str) -> int:
-    try:
-        for line in Path(path).read_text().splitlines():
-            if line.startswith(field):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
 def _rss_kb(pid: int) -> int:
-    return _proc_kb(f"/proc/{pid}/status", "VmRSS:")
+    return proc_kb(f"/proc/{pid}/status", "VmRSS") or 0
 
 
 def _pss_kb(pid: int) -> int:
     # Proportional set size: shared pages split between the processes sharing them,
     # so a process tree's sum does not count Qt's libraries once per helper.
-    return _proc_kb(f"/proc/{pid}/smaps_rollup", "Pss:")
+    return proc_kb(f"/proc/{pid}/smaps_rollup", "Pss") or 0
 
 
 def _tree_pids(root: int) -> list[int]:
@@ -97,8 +82,8 @@ def _env(tmp: Path) -> dict[str, str]:
             "CONNECTOR_DATA_DIR": str(tmp / "data"),
             "XDG_STATE_HOME": str(tmp / "state"),
             "CONNECTOR_KEY_STORE": "memory",
-            "OLLAMA_BASE_URL": f"http://127.0.0.1:{_free_port()}",
-            "PORT": str(_free_port()),
+            "OLLAMA_BASE_URL": f"http://127.0.0.1:{free_port()}",
+            "PORT": str(free_port()),
         }
     )
     if hasattr(os, "geteuid") and os.geteuid() == 0:
@@ -113,7 +98,7 @@ def _command(exe: str | None) -> list[str]:
 def headless_once(exe: str | None) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        port = _free_port()
+        port = free_port()
         started = time.monotonic()
         proc = subprocess.Popen(
             [*_command(exe), "--headless", "--port", str(port)],

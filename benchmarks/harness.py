@@ -22,7 +22,7 @@ BENCH_KEY = "sk-bench-not-a-real-key"
 
 # The benchmarks reuse the test suite's fake upstream and server helpers.
 sys.path.insert(0, str(REPO))
-from tests.fakes.server import wait_healthy  # noqa: E402
+from tests.fakes.server import free_port, wait_healthy  # noqa: E402
 
 
 def _serve_fake(chunk_delay: float, stream_tokens: int | None, queue: Any, stop: Any) -> None:
@@ -103,12 +103,6 @@ def take_cpus(enabled: bool) -> tuple[set[int] | None, set[int] | None]:
     return mine, others
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def running_connector(
     upstream: str, api_key: str, cpus: set[int] | None = None
@@ -167,13 +161,19 @@ def chat_body(model: str, stream: bool, max_tokens: int = 16) -> dict[str, Any]:
     return body
 
 
-def status_mb(pid: int, field: str) -> float:
-    """A memory figure of a process from /proc (Linux), in MB: `VmRSS` is resident
-    now, `VmHWM` the peak. NaN where /proc is missing."""
+def proc_kb(path: str, field: str) -> int | None:
+    """A `Field:   123 kB` figure from a /proc file (Linux); None where it is missing."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        for line in Path(path).read_text().splitlines():
             if line.startswith(f"{field}:"):
-                return int(line.split()[1]) / 1024
+                return int(line.split()[1])
     except OSError:
         pass
-    return float("nan")
+    return None
+
+
+def status_mb(pid: int, field: str) -> float:
+    """A memory figure of a process in MB: `VmRSS` is resident now, `VmHWM` the peak.
+    NaN where /proc is missing."""
+    kb = proc_kb(f"/proc/{pid}/status", field)
+    return float("nan") if kb is None else kb / 1024
