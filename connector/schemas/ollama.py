@@ -1,0 +1,167 @@
+"""Ollama's own API (`/api/*`): the request bodies the connector validates, and the
+answer shapes as TypedDicts (typed at no runtime cost, as ollama-python's `_types.py`).
+
+Field names and defaults follow Ollama's docs/api.md and api/types.go: `stream`
+defaults to true, `format` is `"json"` or a JSON schema, `think` a bool or a level,
+tool-call `arguments` are JSON objects, images bare base64. Unknown fields are
+ignored, as Ollama's server ignores them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypedDict
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+ThinkLevel = Literal["low", "medium", "high"]
+# "" is what some clients send for "no format".
+Format = Literal["json", ""] | dict[str, Any]
+KeepAlive = str | int | float
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class OllamaFunctionCall(_Body):
+    name: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    index: int | None = None
+
+
+class OllamaToolCall(_Body):
+    id: str | None = None
+    function: OllamaFunctionCall
+
+
+class OllamaMessage(_Body):
+    role: Literal["system", "user", "assistant", "tool"]
+    content: str | None = ""
+    thinking: str | None = None
+    images: list[str] | None = None
+    tool_calls: list[OllamaToolCall] | None = None
+    tool_name: str | None = None
+    tool_call_id: str | None = None
+
+
+class _Generation(_Body):
+    model: str = Field(..., min_length=1)
+    format: Format | None = None
+    options: dict[str, Any] | None = None
+    stream: bool = True
+    keep_alive: KeepAlive | None = None
+    think: bool | ThinkLevel | None = None
+
+
+class OllamaChatRequest(_Generation):
+    """`POST /api/chat`. An empty `messages` list is Ollama's load (or, with
+    `keep_alive: 0`, unload) call."""
+
+    messages: list[OllamaMessage] = Field(default_factory=list)
+    tools: list[dict[str, Any]] | None = None
+
+
+class OllamaGenerateRequest(_Generation):
+    """`POST /api/generate`. An empty `prompt` is the load/unload call."""
+
+    prompt: str | None = None
+    suffix: str | None = None
+    system: str | None = None
+    template: str | None = None
+    context: list[int] | None = None
+    raw: bool | None = None
+    images: list[str] | None = None
+
+
+class _Named(_Body):
+    """Ollama takes `model`, and `name` from older clients."""
+
+    model: str | None = None
+    name: str | None = None
+
+    @model_validator(mode="after")
+    def _some_name(self) -> _Named:
+        if not (self.model or self.name):
+            raise ValueError("model is required")
+        return self
+
+    @property
+    def model_name(self) -> str:
+        return str(self.model or self.name)
+
+
+class OllamaShowRequest(_Named):
+    verbose: bool | None = None
+
+
+class OllamaPullRequest(_Named):
+    insecure: bool | None = None
+    stream: bool = True
+
+
+class OllamaDeleteRequest(_Named):
+    pass
+
+
+class OllamaEmbedRequest(_Body):
+    """`POST /api/embed`: one text or a list of them."""
+
+    model: str = Field(..., min_length=1)
+    input: str | list[str]
+    truncate: bool | None = None
+    options: dict[str, Any] | None = None
+    keep_alive: KeepAlive | None = None
+    dimensions: int | None = Field(None, ge=1)
+
+    @property
+    def inputs(self) -> list[str]:
+        return [self.input] if isinstance(self.input, str) else list(self.input)
+
+
+class OllamaEmbeddingsRequest(_Body):
+    """`POST /api/embeddings`, the older single-text endpoint."""
+
+    model: str = Field(..., min_length=1)
+    prompt: str = ""
+    options: dict[str, Any] | None = None
+    keep_alive: KeepAlive | None = None
+
+
+# -- answers (what goes on the wire) -------------------------------------------------
+
+
+class Timings(TypedDict, total=False):
+    """The done chunk's counters; durations in nanoseconds."""
+
+    total_duration: int
+    load_duration: int
+    prompt_eval_count: int
+    prompt_eval_duration: int
+    eval_count: int
+    eval_duration: int
+
+
+class ModelDetails(TypedDict):
+    parent_model: str
+    format: str
+    family: str
+    families: list[str]
+    parameter_size: str
+    quantization_level: str
+
+
+class ListedModel(TypedDict):
+    name: str
+    model: str
+    modified_at: str
+    size: int
+    digest: str
+    details: ModelDetails
+
+
+class EmbedAnswer(TypedDict, total=False):
+    model: str
+    embeddings: list[list[float]]
+    total_duration: int
+    load_duration: int
+    prompt_eval_count: int

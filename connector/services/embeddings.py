@@ -1,0 +1,141 @@
+"""EmbeddingService: embedding calls of every surface (Ollama's /api/embed and
+/api/embeddings, OpenAI's /v1/embeddings), metered like chats.
+
+    route -> EmbeddingService.embed(request, caller) -> Provider.embed(call)
+                 finally: price -> UsageEntry(kind="embed") -> UsageService -> MonitorHub
+
+Exactly one usage record per upstream call, whatever its outcome (ok, error,
+cancelled), with the caller's surface and program and the input tokens the upstream
+counted (Ollama's older /api/embeddings reports none: 0).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from dataclasses import dataclass
+
+from connector.errors import BadRequestError, ConnectorError
+from connector.providers.base import EmbedCall, EmbedResult, Provider
+from connector.providers.registry import ProviderRegistry
+from connector.services import pricing
+from connector.services.callers import Caller
+from connector.services.monitor import MonitorHub
+from connector.services.settings import RuntimeSettings
+from connector.services.usage import InflightEntry, UsageEntry, UsageService
+
+
+def resolve_model(
+    providers: ProviderRegistry, model: str, provider: str | None, default_provider: str
+) -> tuple[Provider, str]:
+    """The provider and bare model name for `model` (`openai/NAME`, `ollama/NAME` or a
+    bare name on `provider`, else on the default provider), as chat resolves it."""
+    model = model.strip()
+    prefix, _, rest = model.partition("/")
+    names = {p.name for p in providers.all()}
+    if rest and prefix in names:
+        if provider and provider != prefix:
+            raise BadRequestError(
+                f"model '{model}' names provider '{prefix}' but provider is '{provider}'.",
+                param="provider",
+            )
+        provider, model = prefix, rest
+    if not model:
+        raise BadRequestError("model must not be empty.", param="model")
+    return providers.get(provider or default_provider), model
+
+
+@dataclass(slots=True)
+class EmbedRequest:
+    """An embedding request from any surface, before its provider is resolved."""
+
+    model: str
+    call: EmbedCall  # `call.model` is replaced by the resolved bare name
+    provider: str | None = None
+
+
+class EmbeddingService:
+    def __init__(
+        self,
+        providers: ProviderRegistry,
+        runtime: RuntimeSettings,
+        usage: UsageService,
+        hub: MonitorHub,
+    ) -> None:
+        self._providers = providers
+        self._runtime = runtime
+        self._usage = usage
+        self._hub = hub
+
+    def resolve(self, model: str, provider: str | None = None) -> tuple[Provider, str]:
+        return resolve_model(self._providers, model, provider, self._runtime.default_provider)
+
+    async def embed(self, request: EmbedRequest, caller: Caller) -> tuple[Provider, EmbedResult]:
+        """Resolve (raising before anything is recorded), then call the upstream once."""
+        provider, model = self.resolve(request.model, request.provider)
+        call = request.call
+        call.model = model
+        request_id = f"embd-{uuid.uuid4().hex[:24]}"
+        started = time.perf_counter()
+        status, error_type = "error", "internal_error"
+        result: EmbedResult | None = None
+        self._hub.request_started()
+        self._usage.begin(
+            InflightEntry(
+                request_id=request_id,
+                surface=caller.surface,
+                client=caller.client,
+                kind="embed",
+                provider=provider.name,
+                model=model,
+                structured=False,
+            )
+        )
+        try:
+            result = await provider.embed(call)
+            status = "ok"
+        except asyncio.CancelledError:
+            status, error_type = "cancelled", "cancelled"
+            raise
+        except ConnectorError as exc:
+            error_type = exc.error_type
+            raise
+        finally:
+            self._hub.request_finished()
+            tokens = result.prompt_tokens if result is not None else 0
+            latency_ms = (time.perf_counter() - started) * 1000
+            if result is not None:
+                result.latency_ms = latency_ms
+            cost = 0.0
+            if not self._is_local(provider):
+                cost = pricing.openai_cost(model, tokens, 0) or 0.0
+            commit = self._usage.record(
+                UsageEntry(
+                    request_id=request_id,
+                    surface=caller.surface,
+                    client=caller.client,
+                    kind="embed",
+                    provider=provider.name,
+                    model=model,
+                    status=status,
+                    error_type=None if status == "ok" else error_type,
+                    prompt_tokens=tokens,
+                    completion_tokens=0,
+                    reasoning_tokens=0,
+                    total_tokens=tokens,
+                    latency_ms=round(latency_ms, 3),
+                    ttft_ms=None,
+                    cost_usd=cost,
+                    # No saving is claimed: the reference price is a chat model's.
+                    reference_cost_usd=None,
+                    structured=False,
+                )
+            )
+        # On the books before the answer goes out, as for chats.
+        await self._usage.durable(commit)
+        return provider, result
+
+    @staticmethod
+    def _is_local(provider: Provider) -> bool:
+        return provider.name == "ollama"
