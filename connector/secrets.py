@@ -1,4 +1,6 @@
 """The OpenAI key: in the OS keyring when the machine has one, else in memory.
+Beside it, a second entry: the key programs send when "Programs need a key" is on
+(made here, kept in the keyring so it stays the same across launches).
 
 Order of use: a key set at runtime (keyring or memory), then `OPENAI_API_KEY_FILE`,
 then `OPENAI_API_KEY`. The key is read once and cached, so the hot path never waits
@@ -8,6 +10,7 @@ on the keyring (a D-Bus round trip on Linux). It is never written to disk by us.
 from __future__ import annotations
 
 import logging
+import secrets as _random
 import threading
 
 import keyring
@@ -19,6 +22,8 @@ from connector.schemas import ApiKeyStatus, KeyStorage
 
 SERVICE = "ai-connector"
 USERNAME = "openai_api_key"
+PROGRAM_KEY_USERNAME = "program_key"
+PROGRAM_KEY_PREFIX = "aic-"
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +69,8 @@ class KeyStore:
         # After an explicit clear, the env/file key stays unused until the next start:
         # "clear" in the UI must mean no key is sent anywhere.
         self._cleared = False
+        self._program_key: str | None = None
+        self._program_storage: KeyStorage = "none"
 
     def load(self) -> None:
         """Read a key saved in the keyring by an earlier run (blocking: call off-loop)."""
@@ -71,6 +78,7 @@ class KeyStore:
             return
         try:
             saved = self._backend.get_password(SERVICE, USERNAME)
+            program = self._backend.get_password(SERVICE, PROGRAM_KEY_USERNAME)
         except keyring.errors.KeyringError as exc:
             log.warning("The OS keyring could not be read (%s); keys stay in memory.", exc)
             self._backend = None
@@ -78,6 +86,8 @@ class KeyStore:
         with self._lock:
             if saved:
                 self._runtime_key, self._runtime_storage = saved, "keyring"
+            if program:
+                self._program_key, self._program_storage = program, "keyring"
 
     @property
     def keyring_available(self) -> bool:
@@ -90,7 +100,8 @@ class KeyStore:
 
     def secrets(self) -> list[str]:
         """Every key value known, for scrubbing logs and error bodies."""
-        return [k for k in (self._runtime_key, self._file_key, self._env_key) if k]
+        known = (self._runtime_key, self._file_key, self._env_key, self._program_key)
+        return [k for k in known if k]
 
     def status(self) -> ApiKeyStatus:
         if self._runtime_key:
@@ -130,3 +141,34 @@ class KeyStore:
         with self._lock:
             self._runtime_key, self._runtime_storage = None, "none"
             self._cleared = True
+
+    # The key for programs (the desktop app's model API, when "Programs need a key").
+
+    def program_key(self) -> str | None:
+        return self._program_key
+
+    def program_key_status(self) -> ApiKeyStatus:
+        key = self._program_key
+        return ApiKeyStatus(
+            set=key is not None,
+            hint=hint(key) if key else None,
+            storage=self._program_storage if key else "none",
+        )
+
+    def ensure_program_key(self) -> str:
+        """The key for programs, made now if there is none yet (blocking: call off-loop)."""
+        return self._program_key or self.rotate_program_key()
+
+    def rotate_program_key(self) -> str:
+        """A new key for programs; the old one stops working (blocking: call off-loop)."""
+        key = PROGRAM_KEY_PREFIX + _random.token_urlsafe(32)
+        storage: KeyStorage = "memory"
+        if self._backend is not None:
+            try:
+                self._backend.set_password(SERVICE, PROGRAM_KEY_USERNAME, key)
+                storage = "keyring"
+            except keyring.errors.KeyringError as exc:
+                log.warning("The OS keyring refused the programs' key (%s); memory only.", exc)
+        with self._lock:
+            self._program_key, self._program_storage = key, storage
+        return key

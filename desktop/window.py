@@ -114,7 +114,9 @@ class JsApi:
 
 
 class AppWindow:
-    def __init__(self, app_url: str, *, width: int = 1200, height: int = 800) -> None:
+    def __init__(
+        self, app_url: str, *, title: str = TITLE, width: int = 1200, height: int = 800
+    ) -> None:
         import webview
 
         self.app_url = app_url
@@ -125,7 +127,7 @@ class AppWindow:
         self.loaded_at: float | None = None
         webview.settings["OPEN_EXTERNAL_LINKS_IN_BROWSER"] = True
         window = webview.create_window(
-            TITLE,
+            title,
             app_url,
             js_api=JsApi(self.links),
             width=width,

@@ -9,12 +9,18 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    computed_field,
     field_validator,
 )
 
 from connector.config import ProviderName
 
 KeyStorage = Literal["keyring", "memory", "env", "file", "none"]
+# What a program on this machine must send to use the model API: nothing, the
+# programs' key (Settings), or the server's CONNECTOR_API_TOKEN.
+ProgramAccess = Literal["open", "program_key", "api_token"]
+# A client protocol the server may speak (connector.api.access.available_dialects).
+Dialect = Literal["openai_chat", "embeddings", "anthropic", "responses", "ollama"]
 
 
 class ApiKeyStatus(BaseModel):
@@ -27,6 +33,14 @@ class ListenAddress(BaseModel):
     host: str
     port: int
 
+    @computed_field(description="The base address programs on this machine use.")  # type: ignore[prop-decorator]
+    @property
+    def url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "[::]", "") else self.host
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
 
 class SettingsPublic(BaseModel):
     openai_api_key: ApiKeyStatus
@@ -37,6 +51,22 @@ class SettingsPublic(BaseModel):
     reference_model: str
     keyring_available: bool
     listen: ListenAddress
+    programs_need_key: bool = Field(
+        description="The runtime setting: the model API wants the programs' key."
+    )
+    program_key: ApiKeyStatus = Field(
+        description="The programs' key, masked; `POST /settings/program-key/reveal` shows it."
+    )
+    program_access: ProgramAccess
+    dialects: list[Dialect] = Field(
+        description="The client dialects this server has routes for (from its routes)."
+    )
+
+
+class ProgramKeyReveal(BaseModel):
+    """The programs' key itself: only from the admin-only POST routes, never a GET."""
+
+    key: str
 
 
 _URL_RE = re.compile(r"^https?://[^\s/]+(/[^\s]*)?$")
@@ -53,6 +83,7 @@ class SettingsUpdate(BaseModel):
     default_provider: ProviderName | None = None
     default_model: str | None = Field(None, min_length=1, max_length=200)
     reference_model: str | None = Field(None, min_length=1, max_length=200)
+    programs_need_key: bool | None = None
 
     @field_validator("openai_base_url", "ollama_base_url")
     @classmethod

@@ -3,6 +3,7 @@
 import { useEffect, useState } from 'react'
 import { onUnauthorized, setToken } from './api/auth'
 import { ChatPage, lastChatPath } from './chat/ChatPage'
+import { AddressPill } from './connect/ConnectCard'
 import { getSocket, useSocketStatus } from './lib/sockets'
 import { Link, navigate, usePath } from './lib/router'
 import { useTheme } from './lib/theme'
@@ -107,6 +108,7 @@ export function App() {
           })}
         </nav>
         <div className="topbar-right">
+          <AddressPill />
           <ConnectionDot />
           <button
             type="button"

@@ -181,3 +181,163 @@ def test_key_never_leaks(
         raw = path.read_bytes()
         for fragment in _secret_fragments():
             assert fragment.encode() not in raw, f"the key leaked into {path.name}"
+
+
+# -- Model API vs admin surface (connector/api/access.py) --------------------------
+
+MODEL_ROUTES = [
+    ("POST", "/chat/completions"),
+    ("POST", "/chat/completions/stream"),
+    ("POST", "/v1/chat/completions"),
+    ("GET", "/v1/models"),
+    ("POST", "/v1/messages"),
+    ("POST", "/v1/messages/count_tokens"),
+    ("POST", "/v1/responses"),
+    ("GET", "/v1/responses/resp_1"),
+    ("POST", "/v1/embeddings"),
+    ("POST", "/responses"),
+    ("POST", "/api/chat"),
+    ("POST", "/api/generate"),
+    ("GET", "/api/tags"),
+    ("POST", "/api/show"),
+    ("POST", "/api/embed"),
+    ("GET", "/api/version"),
+    ("GET", "/models"),
+    ("GET", "/usage"),
+    ("GET", "/usage/clients"),
+    ("GET", "/ws/chat"),
+    ("GET", "/ws/monitoring"),
+]
+ADMIN_ROUTES = [
+    ("GET", "/settings"),
+    ("POST", "/settings"),
+    ("POST", "/settings/program-key/reveal"),
+    ("POST", "/settings/program-key/rotate"),
+    ("GET", "/profile"),
+    ("POST", "/profile"),
+    ("GET", "/conversations"),
+    ("POST", "/conversations"),
+    ("DELETE", "/conversations/abc"),
+    ("POST", "/models/pull"),
+    ("POST", "/models"),
+    ("POST", "/usage"),
+    ("POST", "/providers/ollama/test"),
+    ("POST", "/desktop/focus"),
+    ("POST", "/api/pull"),
+    ("DELETE", "/api/delete"),
+    ("POST", "/api/create"),
+    ("POST", "/api/copy"),
+    ("POST", "/api/push"),
+    ("POST", "/api/blobs/sha256:abc"),
+    ("GET", "/openapi.json"),
+    ("GET", "/docs"),
+    ("GET", "/something/new"),
+]
+
+
+def test_route_classification() -> None:
+    from connector.api.access import classify, is_model_api
+
+    for method, path in MODEL_ROUTES:
+        assert is_model_api(method, path), (method, path)
+        assert classify(method, path) == "model", (method, path)
+    for method, path in ADMIN_ROUTES:
+        assert not is_model_api(method, path), (method, path)
+        assert classify(method, path) == "admin", (method, path)
+    for path in ("/", "/healthz", "/app", "/app/settings", "/assets/index.js", "/favicon.svg"):
+        assert classify("GET", path) == "public", path
+
+
+def _admin_scope_server(
+    make_settings: Callable[..., Settings], serve: Callable[[Settings], str], token: str
+) -> str:
+    return serve(make_settings(api_token=token, api_token_scope="admin"))
+
+
+def test_admin_scope_opens_the_model_api_to_loopback_programs(
+    make_settings: Callable[..., Settings], serve: Callable[[Settings], str], upstream: FakeUpstream
+) -> None:
+    token = "tok-desktop-123456"
+    url = _admin_scope_server(make_settings, serve, token)
+    auth = {"Authorization": f"Bearer {token}"}
+    # The model API: no token needed from this machine.
+    for path in ("/v1/models", "/models", "/usage", "/usage/clients"):
+        assert httpx.get(f"{url}{path}").status_code == 200, path
+    reply = httpx.post(f"{url}/v1/chat/completions", json=chat_body(model="ollama/gpt-oss:20b"))
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["object"] == "chat.completion"
+    with connect(ws_url(url, "/ws/monitoring"), open_timeout=5) as ws:
+        assert json.loads(ws.recv(timeout=5))["type"] == "snapshot"
+    # The admin surface: the token, as before.
+    for method, path in (
+        ("GET", "/settings"),
+        ("POST", "/settings"),
+        ("GET", "/profile"),
+        ("GET", "/conversations"),
+        ("POST", "/models/pull"),
+        ("POST", "/providers/ollama/test"),
+        ("POST", "/settings/program-key/reveal"),
+        ("GET", "/openapi.json"),
+    ):
+        body = {"name": "x"} if path == "/models/pull" else {}
+        refused = assert_error(httpx.request(method, f"{url}{path}", json=body), 401)
+        assert refused["code"] == "invalid_api_token"
+        wrong = httpx.request(method, f"{url}{path}", json=body, headers={"x-api-key": "nope"})
+        assert_error(wrong, 401)
+    assert httpx.get(f"{url}/settings", headers=auth).json()["program_access"] == "open"
+    assert httpx.get(f"{url}/profile", headers={"x-api-key": token}).status_code == 200
+
+
+def test_admin_scope_keeps_host_and_origin_checks_on_every_route(
+    make_settings: Callable[..., Settings], serve: Callable[[Settings], str], upstream: FakeUpstream
+) -> None:
+    token = "tok-desktop-123456"
+    url = _admin_scope_server(make_settings, serve, token)
+    auth = {"Authorization": f"Bearer {token}"}
+    for method, path in MODEL_ROUTES + ADMIN_ROUTES:
+        if path.startswith("/ws/"):
+            continue
+        for headers in ({"Host": "evil.example"}, {"Host": "evil.example", **auth}):
+            response = httpx.request(method, f"{url}{path}", headers=headers, json={})
+            assert response.status_code == 403, (method, path, headers)
+        if method != "GET":
+            response = httpx.request(
+                method, f"{url}{path}", headers={"Origin": EVIL_ORIGIN, **auth}, json={}
+            )
+            assert response.status_code == 403, (method, path)
+    # A chat body sent as a "simple" cross-site form post is refused too.
+    evil = httpx.post(
+        f"{url}/v1/chat/completions",
+        content=json.dumps(chat_body()),
+        headers={"Origin": EVIL_ORIGIN, "Content-Type": "text/plain"},
+    )
+    assert_error(evil, 403)
+    for path in ("/ws/chat", "/ws/monitoring"):
+        with pytest.raises(InvalidStatus) as refused:
+            with connect(ws_url(url, path), origin=Origin(EVIL_ORIGIN), open_timeout=5) as ws:
+                ws.recv(timeout=5)
+        assert refused.value.response.status_code == 403
+    assert upstream.requests_to("/api/chat") == []
+
+
+def test_admin_scope_wants_the_token_from_other_machines(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """A window bound beyond loopback: the model API opens to loopback peers only."""
+    import asyncio
+
+    from connector.main import create_app
+
+    token = "tok-desktop-123456"
+    app = create_app(make_settings(api_token=token, api_token_scope="admin"))
+
+    async def ask(client_host: str, headers: dict[str, str]) -> int:
+        transport = httpx.ASGITransport(app=app, client=(client_host, 5555))
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
+            return (await c.post("/v1/chat/completions", json={}, headers=headers)).status_code
+
+    assert asyncio.run(ask("192.168.1.20", {})) == 401
+    assert asyncio.run(ask("192.168.1.20", {"Authorization": "Bearer wrong"})) == 401
+    # With the token the request gets past security (to validation: the body is empty).
+    assert asyncio.run(ask("192.168.1.20", {"Authorization": f"Bearer {token}"})) == 422
+    assert asyncio.run(ask("127.0.0.1", {})) == 422

@@ -1,9 +1,10 @@
-"""Runtime settings and the user's profile."""
+"""Runtime settings (with the programs' key) and the user's profile."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
+from connector.api.access import available_dialects
 from connector.api.deps import ServicesDep, SettingsWriter
 from connector.api.routes.chat import ERRORS
 from connector.schemas import (
@@ -13,6 +14,7 @@ from connector.schemas import (
     SettingsPublic,
     SettingsUpdate,
 )
+from connector.schemas.settings import Dialect, ProgramKeyReveal
 
 router = APIRouter(tags=["settings"])
 
@@ -25,9 +27,16 @@ def _listen(request: Request, services: ServicesDep) -> ListenAddress:
     return ListenAddress(host=services.settings.host, port=int(port))
 
 
+def _dialects(request: Request) -> list[Dialect]:
+    """What this app serves, read from its routes (their OpenAPI paths, which FastAPI
+    builds once and caches): a dialect shows up once its routes do."""
+    paths: dict[str, object] = request.app.openapi().get("paths", {})
+    return available_dialects(paths)
+
+
 @router.get("/settings", response_model=SettingsPublic)
 async def get_settings(request: Request, services: ServicesDep) -> SettingsPublic:
-    return services.runtime.public(_listen(request, services))
+    return services.runtime.public(_listen(request, services), _dialects(request))
 
 
 @router.post(
@@ -36,8 +45,35 @@ async def get_settings(request: Request, services: ServicesDep) -> SettingsPubli
 async def update_settings(
     change: SettingsUpdate, request: Request, services: ServicesDep
 ) -> SettingsPublic:
-    """Change any subset; `openai_api_key: ""` clears the key. The key is write-only."""
-    return await services.runtime.update(change, _listen(request, services))
+    """Change any subset; `openai_api_key: ""` clears the key. The key is write-only.
+    `programs_need_key: true` makes the programs' key first if there is none."""
+    return await services.runtime.update(change, _listen(request, services), _dialects(request))
+
+
+@router.post(
+    "/settings/program-key/rotate",
+    response_model=ProgramKeyReveal,
+    dependencies=[SettingsWriter],
+    responses=ERRORS,
+)
+async def rotate_program_key(services: ServicesDep, response: Response) -> ProgramKeyReveal:
+    """A new key for programs (the old one stops working at once), returned this once."""
+    response.headers["Cache-Control"] = "no-store"
+    return ProgramKeyReveal(key=await services.runtime.rotate_program_key())
+
+
+@router.post(
+    "/settings/program-key/reveal",
+    response_model=ProgramKeyReveal,
+    dependencies=[SettingsWriter],
+    responses=ERRORS,
+)
+async def reveal_program_key(services: ServicesDep, response: Response) -> ProgramKeyReveal:
+    """The programs' key, for the UI's copy button. A POST on the admin surface: it
+    wants what settings changes want (the desktop's per-launch token, or a loopback
+    caller when no token is set) and a same-origin page; GET never shows the key."""
+    response.headers["Cache-Control"] = "no-store"
+    return ProgramKeyReveal(key=await services.runtime.reveal_program_key())
 
 
 @router.get("/profile", response_model=ProfilePublic)

@@ -44,9 +44,12 @@ export const api = {
   saveSettings: (body: SettingsUpdate) => unwrap(client.POST('/settings', { body })),
   profile: () => unwrap(client.GET('/profile')),
   saveProfile: (body: Profile) => unwrap(client.POST('/profile', { body })),
+  revealProgramKey: () => unwrap(client.POST('/settings/program-key/reveal')),
+  rotateProgramKey: () => unwrap(client.POST('/settings/program-key/rotate')),
+  usageClients: (since?: string) => unwrap(client.GET('/usage/clients', { params: { query: { since } } })),
   testProvider: (name: string) => unwrap(client.POST('/providers/{name}/test', { params: { path: { name } } })),
-  usage: (bucket: 'minute' | 'hour' | 'day', points?: number) =>
-    unwrap(client.GET('/usage', { params: { query: { bucket, points } } })),
+  usage: (bucket: 'minute' | 'hour' | 'day', points?: number, clientName?: string) =>
+    unwrap(client.GET('/usage', { params: { query: { bucket, points, client: clientName } } })),
   conversations: () => unwrap(client.GET('/conversations')),
   conversation: (id: string) => unwrap(client.GET('/conversations/{conversation_id}', cid(id))),
   createConversation: (body: { title: string; provider?: 'ollama' | 'openai'; model?: string }) =>

@@ -1,4 +1,5 @@
 // The empty transcript: what happens here, and a few prompts to start from.
+import { ConnectCard } from '../connect/ConnectCard'
 import { Empty } from '../lib/ui'
 
 const SUGGESTIONS = [
@@ -11,6 +12,7 @@ export function Welcome({ model, onPick }: { model: string; onPick: (prompt: str
   return (
     <Empty title="Start a conversation">
       <p>Ask anything. Replies stream from {model || 'your model'}; thinking shows up in its own block.</p>
+      <ConnectCard />
       <div className="suggestions">
         {SUGGESTIONS.map((q) => (
           <button key={q} type="button" className="suggestion" onClick={() => onPick(q)}>

@@ -1,8 +1,9 @@
 // Settings: the OpenAI key (write-only: after saving only the masked hint comes
-// back), base URLs, defaults, per-provider connection tests, and where the
-// connector listens.
+// back), base URLs, defaults, per-provider connection tests, where the connector
+// listens, and "Connect your tools".
 import { useEffect, useState } from 'react'
 import { api } from '../api/client'
+import { ConnectPanel } from '../connect/ConnectPanel'
 import { errorMessage } from '../api/errors'
 import type { ProviderName, ProviderTest, SettingsUpdate, SettingsView } from '../api/rest'
 import { fmtMs } from '../lib/format'
@@ -138,12 +139,13 @@ export function SettingsPage() {
   return (
     <div className="page narrow">
       <h1>Settings</h1>
-      <p className="muted">
+      <p className="listen-line">
         This connector listens on{' '}
-        <code data-testid="listen">
+        <code className="address" data-testid="listen">
           {settings.listen.host}:{settings.listen.port}
         </code>
-        . Scripts can use <code>http://{settings.listen.host}:{settings.listen.port}/v1</code> as an OpenAI base URL.
+        . Programs use <code>{settings.listen.url}</code> (<code>{settings.listen.url}/v1</code> as an OpenAI base URL); see{' '}
+        <a href="#connect">Connect your tools</a>.
       </p>
 
       <section className="card">
@@ -202,6 +204,8 @@ export function SettingsPage() {
         {keyMsg ? <div className={keyMsg.ok ? 'ok-text' : 'error-text'} role="status">{keyMsg.text}</div> : null}
         <TestButton name="openai" />
       </section>
+
+      <ConnectPanel settings={settings} onChange={setSettings} />
 
       <form
         className="card form"
