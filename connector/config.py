@@ -14,6 +14,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ProviderName = Literal["ollama", "openai"]
 KeyStore = Literal["auto", "keyring", "memory"]
+# What CONNECTOR_API_TOKEN guards: every route ("all"), or only the admin surface
+# ("admin": the model API stays open to programs on loopback, as the desktop app's is).
+TokenScope = Literal["all", "admin"]
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 
@@ -51,6 +54,9 @@ class Settings(BaseSettings):
         default_factory=list, validation_alias="CONNECTOR_ALLOWED_ORIGINS"
     )
     api_token: SecretStr | None = Field(None, validation_alias="CONNECTOR_API_TOKEN")
+    api_token_scope: TokenScope = Field("all", validation_alias="CONNECTOR_API_TOKEN_SCOPE")
+    # The start-up value of the runtime setting "Programs need a key" (connector.api.access).
+    programs_need_key: bool = Field(False, validation_alias="CONNECTOR_PROGRAMS_NEED_KEY")
 
     connect_timeout: float = Field(5.0, validation_alias="CONNECTOR_CONNECT_TIMEOUT", gt=0)
     # Long on purpose: a model's first load plus a long generation can take minutes.
