@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from connector.config import ProviderName
 from connector.errors import UpstreamError
@@ -84,3 +84,13 @@ class Provider(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class TokenCounter(Protocol):
+    """A provider whose upstream can count a prompt's tokens without generating."""
+
+    async def count_tokens(self, call: ProviderCall) -> int | None:
+        """The call's prompt tokens as the upstream counts them (its chat template and
+        tokenizer), or None when this upstream cannot count."""
+        ...

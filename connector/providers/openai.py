@@ -156,6 +156,7 @@ class OpenAIProvider:
         self._models_timeout = models_timeout
         self._client: openai.AsyncOpenAI | None = None
         self._client_for: tuple[str, str] | None = None
+        self._cannot_count: set[str] = set()  # roots without /apply-template + /tokenize
 
     @property
     def base_url(self) -> str:
@@ -225,6 +226,11 @@ class OpenAIProvider:
             return BadRequestError(f"OpenAI refused the request: {text}", code=code)
         if status == 403:
             return AuthenticationError(f"OpenAI denied access: {text}", code=code)
+        if status == 503:  # llama.cpp still loading, vLLM or OpenAI overloaded
+            return UpstreamUnavailableError(
+                f"The OpenAI-compatible API is busy or overloaded: {text}",
+                code="upstream_overloaded",
+            )
         return UpstreamError(f"OpenAI answered {status}: {text}", code=code)
 
     async def stream(self, call: ProviderCall) -> AsyncGenerator[ProviderChunk, None]:
@@ -287,6 +293,46 @@ class OpenAIProvider:
         return ModelListing(
             available=True, models=[ModelInfo(id=i, provider="openai") for i in ids]
         )
+
+    async def count_tokens(self, call: ProviderCall) -> int | None:
+        """The prompt's tokens as llama.cpp's server counts them: `/apply-template`
+        renders the chat as a completion would, `/tokenize` counts it with the model's
+        tokenizer. OpenAI itself, vLLM and Ollama's /v1 have no such pair: None."""
+        root = self._base_url.removesuffix("/v1")
+        if self._base_url == OFFICIAL_BASE_URL or root in self._cannot_count:
+            return None
+        try:
+            client = self._get_client()
+        except ConnectorError:
+            return None
+        params = build_params(call)
+        sdk = _sdk()
+        options: Any = {"timeout": self._models_timeout}
+        try:
+            rendered = await client.post(
+                f"{root}/apply-template",
+                body={k: params[k] for k in ("messages", "tools") if k in params},
+                cast_to=object,
+                options=options,
+            )
+            prompt = rendered.get("prompt") if isinstance(rendered, dict) else None
+            if not isinstance(prompt, str):
+                return None
+            counted = await client.post(
+                f"{root}/tokenize",
+                # As llama.cpp tokenizes a chat prompt: BOS added, special tokens parsed.
+                body={"content": prompt, "add_special": True, "parse_special": True},
+                cast_to=object,
+                options=options,
+            )
+        except sdk.APIStatusError as exc:
+            if exc.status_code in (404, 405, 501):
+                self._cannot_count.add(root)
+            return None
+        except sdk.APIError:
+            return None
+        found = counted.get("tokens") if isinstance(counted, dict) else None
+        return len(found) if isinstance(found, list) else None
 
     async def check(self) -> str:
         client = self._get_client()

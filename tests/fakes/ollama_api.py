@@ -37,6 +37,8 @@ def error(status: int, message: str, headers: dict[str, str] | None = None) -> J
 
 
 def _error_for(scenario: str, model: str) -> Response | None:
+    if scenario == "overloaded":  # ErrMaxQueue, server/sched.go
+        return error(503, "server busy, please try again.  maximum pending requests exceeded")
     if scenario == "not_found":
         return error(
             404,

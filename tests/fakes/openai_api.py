@@ -42,6 +42,9 @@ REASONING_USAGE = {
 
 
 def _error_for(scenario: str, model: str) -> Response | None:
+    if scenario == "overloaded":  # llama.cpp's answer while its model loads
+        body = {"error": {"code": 503, "message": "Loading model", "type": "unavailable_error"}}
+        return JSONResponse(body, status_code=503)
     if scenario == "unauthorized":
         return JSONResponse(load_json("openai/error_401.json"), status_code=401)
     if scenario == "not_found":
@@ -100,6 +103,9 @@ def completion(scenario: str, model: str, body: dict[str, Any]) -> dict[str, Any
         choice["finish_reason"] = "tool_calls"
     else:
         choice["message"]["content"] = _content(scenario, body)
+    if scenario == "thinking":  # llama.cpp and vLLM send thinking as reasoning_content
+        said = load_json("ollama/chat_nonstream_thinking.json")["message"]
+        choice["message"].update(content=said["content"], reasoning_content=said["thinking"])
     if scenario == "reasoning":
         answer["usage"] = REASONING_USAGE
     return answer
@@ -154,6 +160,10 @@ def stream_frames(scenario: str, model: str, body: dict[str, Any]) -> list[dict[
             for f in recorded[1:]
             if f["choices"] and "content" in f["choices"][0]["delta"]
         ]
+    elif scenario == "thinking":
+        said = load_json("ollama/chat_nonstream_thinking.json")["message"]
+        frames += [chunk({"reasoning_content": p}) for p in _pieces(said["thinking"])]
+        frames += [chunk({"content": p}) for p in _pieces(said["content"])]
     else:
         frames += [chunk({"content": p}) for p in _pieces(_content(scenario, body))]
     frames.append(chunk({}, finish))

@@ -15,7 +15,9 @@ with reasoning_tokens), structured, structured_invalid, midstream_error, not_fou
 think_unsupported (Ollama 400), unauthorized (401), quota (OpenAI 429 without Retry-After),
 rate_limited (429 + Retry-After: 7), server_error (500), slow (a long paced stream),
 stall (no answer until the client leaves), stall_midstream (two pieces, then silence),
-tools, no_models (Ollama /api/tags empty).
+tools, no_models (Ollama /api/tags empty), overloaded (503), thinking on OpenAI too
+(`reasoning_content` deltas, as llama.cpp and vLLM send them), no_tokenizer (404 from
+llama.cpp's /apply-template and /tokenize: tokenize_api.py).
 
 With scenario "default" the fake picks by request: a structured-output request
 (`format` / `response_format`) gets "structured", an Ollama request with a truthy
@@ -37,7 +39,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from tests.fakes import ollama_api, openai_api
+from tests.fakes import ollama_api, openai_api, tokenize_api
 from tests.fakes.server import ServerThread
 
 
@@ -64,7 +66,13 @@ class FakeUpstream:
         # connections from a new connection per request.
         self.peers: set[tuple[str, int]] = set()
         self._lock = threading.Lock()
-        app = Starlette(routes=[*ollama_api.routes(self), *openai_api.routes(self)])
+        app = Starlette(
+            routes=[
+                *ollama_api.routes(self),
+                *openai_api.routes(self),
+                *tokenize_api.routes(self),
+            ]
+        )
         app.add_route("/", self._root, methods=["GET", "HEAD"])
         app.add_exception_handler(404, self._not_found)
         self._server = ServerThread(app, lifespan="off")
