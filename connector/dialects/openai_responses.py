@@ -163,7 +163,7 @@ def _messages(items: Sequence[Any], left_out: list[str]) -> list[ChatMessage]:
                 messages.append(
                     ChatMessage(
                         role="assistant",
-                        content=_plain_text(item.content, "assistant message"),
+                        content=_plain_text(item.content, left_out, "an assistant message"),
                         reasoning_content="\n".join(thinking) or None,
                     )
                 )
@@ -193,7 +193,7 @@ def _messages(items: Sequence[Any], left_out: list[str]) -> list[ChatMessage]:
                 ChatMessage(
                     role="tool",
                     tool_call_id=item.call_id,
-                    content=_plain_text(item.output, "function_call_output"),
+                    content=_plain_text(item.output, left_out, "a function_call_output"),
                 )
             )
         elif isinstance(item, OtherItem):
@@ -201,16 +201,18 @@ def _messages(items: Sequence[Any], left_out: list[str]) -> list[ChatMessage]:
     return messages
 
 
-def _plain_text(content: str | list[Any], where: str) -> str:
+def _plain_text(content: str | list[Any], left_out: list[str], where: str) -> str:
+    """The text of `content`. Images and files cannot go where chat takes only text
+    (tool results, assistant turns): they are left out rather than refused, because an
+    agent resends its whole history every turn and one refusal would end its session."""
     if isinstance(content, str):
         return content
     texts: list[str] = []
     for part in content:
         if isinstance(part, InputImage | InputFile):
-            raise BadRequestError(
-                f"{part.type} is not supported in a {where}; send text.", param="input"
-            )
-        texts.append(part.refusal if part.type == "refusal" else part.text)
+            left_out.append(f"{part.type} in {where}")
+        else:
+            texts.append(part.refusal if part.type == "refusal" else part.text)
     return "\n".join(texts)
 
 
@@ -218,7 +220,7 @@ def _user_content(content: str | list[ContentPart]) -> str | list[dict[str, Any]
     if isinstance(content, str):
         return content
     if not any(isinstance(part, InputImage | InputFile) for part in content):
-        return _plain_text(content, "message")
+        return _plain_text(content, [], "a message")
     parts: list[dict[str, Any]] = []
     for part in content:
         if isinstance(part, InputFile):

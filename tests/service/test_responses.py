@@ -446,6 +446,30 @@ def test_unusable_tools_and_unknown_fields_are_left_out(
         assert kind in lines[0]
 
 
+def test_images_in_tool_results_are_left_out_not_refused(
+    http: httpx.Client, upstream: FakeUpstream, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="connector.dialects.openai_responses")
+    image = {"type": "input_image", "image_url": "data:image/png;base64,iVBORw0KGgo="}
+    body = {
+        "model": "openai/gpt-4o-mini",
+        "input": [
+            {"role": "user", "content": "Look at the screenshot."},
+            {"type": "function_call", "call_id": "c1", "name": "shot", "arguments": "{}"},
+            {
+                "type": "function_call_output",
+                "call_id": "c1",
+                "output": [{"type": "input_text", "text": "taken"}, image],
+            },
+        ],
+    }
+    response = http.post("/v1/responses", json=body)
+    assert response.status_code == 200, response.text
+    tool = _sent(upstream, "/v1/chat/completions")["messages"][-1]
+    assert tool == {"role": "tool", "content": "taken", "tool_call_id": "c1"}
+    assert any("input_image in a function_call_output" in r.getMessage() for r in caplog.records)
+
+
 def test_every_call_is_metered_once_as_responses(live_server: str, upstream: FakeUpstream) -> None:
     client = openai.OpenAI(base_url=f"{live_server}/v1", api_key="sk-client-side", max_retries=0)
     client.responses.create(model="ollama/gpt-oss:20b", input="Hi")

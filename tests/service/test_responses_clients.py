@@ -8,10 +8,11 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.fakes.recorded import DATA_DIR
 from tests.fakes.upstream import FakeUpstream
-from tests.service.helpers import OLLAMA_TEXT, assert_error
+from tests.service.helpers import OLLAMA_TEXT, OPENAI_TEXT, assert_error
 from tests.service.responses_helpers import collapse, parse_events
 
 CODEX = DATA_DIR / "clients" / "codex-cli_01_responses_stream.json"
@@ -126,8 +127,19 @@ def test_codex_sees_a_failure_as_response_failed(live_server: str, upstream: Fak
     assert [(r["surface"], r["status"]) for r in records] == [("responses", "error")]
 
 
-def test_agents_sdk_runs_one_turn(live_server: str, upstream: FakeUpstream) -> None:
+@pytest.mark.parametrize(
+    ("model", "path", "text", "keep_prefix"),
+    [
+        pytest.param("gpt-oss:20b", "/api/chat", OLLAMA_TEXT, False, id="default-provider"),
+        pytest.param("ollama/gpt-oss:20b", "/api/chat", OLLAMA_TEXT, True, id="ollama"),
+        pytest.param("openai/gpt-4o-mini", "/v1/chat/completions", OPENAI_TEXT, True, id="openai"),
+    ],
+)
+def test_agents_sdk_runs_one_turn(
+    live_server: str, upstream: FakeUpstream, model: str, path: str, text: str, keep_prefix: bool
+) -> None:
     import agents
+    from agents.models.multi_provider import MultiProvider
     from openai import AsyncOpenAI
 
     async def run() -> Any:
@@ -135,16 +147,24 @@ def test_agents_sdk_runs_one_turn(live_server: str, upstream: FakeUpstream) -> N
         agents.set_default_openai_client(client, use_for_tracing=False)
         agents.set_default_openai_api("responses")
         agents.set_tracing_disabled(True)
-        agent = agents.Agent(name="Helper", instructions="You answer briefly.", model="gpt-oss:20b")
+        agent = agents.Agent(name="Helper", instructions="You answer briefly.", model=model)
+        config = agents.RunConfig(
+            # As the README says: model names go to the connector as written.
+            model_provider=MultiProvider(
+                openai_prefix_mode="model_id", unknown_prefix_mode="model_id"
+            )
+        )
         try:
-            return await agents.Runner.run(agent, "Why is the sky blue?")
+            return await agents.Runner.run(
+                agent, "Why is the sky blue?", run_config=config if keep_prefix else None
+            )
         finally:
             await client.close()
 
     result = asyncio.run(run())
-    assert result.final_output == OLLAMA_TEXT
-    [sent] = [r.json for r in upstream.requests_to("/api/chat")]
-    assert sent["model"] == "gpt-oss:20b"
+    assert result.final_output == text
+    [sent] = [r.json for r in upstream.requests_to(path)]
+    assert sent["model"] == model.split("/", 1)[-1]
     assert sent["messages"] == [
         {"role": "system", "content": "You answer briefly."},
         {"role": "user", "content": "Why is the sky blue?"},
