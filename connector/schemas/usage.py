@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import (
     BaseModel,
+    Field,
 )
 
 from connector.config import ProviderName
@@ -81,3 +82,13 @@ class UsageSummary(BaseModel):
     bucket: Bucket
     since: datetime | None = None
     until: datetime | None = None
+
+
+class ClientUsage(BaseModel):
+    """One calling program (from the records' `client`): how much and how lately."""
+
+    client: str
+    requests: int = Field(description="Requests at or after `since` (all of them without it).")
+    total_requests: int
+    last_seen: datetime
+    last_surface: Surface

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, and_, case, func, insert, select
+from sqlalchemy import ColumnElement, Connection, Engine, and_, case, func, insert, select, true
 
 from connector.schemas import (
     Bucket,
@@ -20,6 +20,7 @@ from connector.schemas import (
     UsageRecordPublic,
     UsageSummary,
 )
+from connector.schemas.usage import ClientUsage
 from connector.services.monitor import MonitorHub
 from connector.tables import UsageRecord, utcnow
 
@@ -202,6 +203,40 @@ class UsageService:
             since=since,
             until=until,
         )
+
+    async def clients(self, since: datetime | None = None) -> list[ClientUsage]:
+        """Every calling program seen, the most recent first."""
+        await self.flush()
+        return await asyncio.to_thread(self._clients, since)
+
+    def _clients(self, since: datetime | None) -> list[ClientUsage]:
+        lo = _aware_utc(since)
+        recent = _C.created_at >= lo if lo is not None else true()
+        last = func.max(_C.id).label("last_id")
+        with self._engine.connect() as conn:
+            grouped = (
+                select(
+                    _C.client,
+                    func.count().label("total_requests"),
+                    _count_if(recent).label("requests"),
+                    last,
+                )
+                .group_by(_C.client)
+                .subquery()
+            )
+            # The newest record of each client says when and through which surface.
+            rows = conn.execute(
+                select(grouped, _C.created_at.label("last_seen"), _C.surface.label("last_surface"))
+                .join(_TABLE, _C.id == grouped.c.last_id)
+                .order_by(grouped.c.last_id.desc())
+            ).all()
+        result = []
+        for row in rows:
+            values = row._asdict()
+            values.pop("last_id")
+            values["last_seen"] = _as_datetime(values["last_seen"])
+            result.append(ClientUsage.model_validate(values))
+        return result
 
 
 def _sum(expr: Any) -> ColumnElement[Any]:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from connector.api.deps import ServicesDep
 from connector.schemas import Bucket, UsageSummary
+from connector.schemas.usage import ClientUsage
 from connector.services.usage import DEFAULT_POINTS, MAX_POINTS
 
 router = APIRouter(tags=["usage"])
@@ -27,3 +28,14 @@ async def get_usage(
     ),
 ) -> UsageSummary:
     return await services.usage.summary(since, until, bucket, points)
+
+
+@router.get("/usage/clients", response_model=list[ClientUsage])
+async def get_usage_clients(
+    services: ServicesDep,
+    since: datetime | None = Query(
+        None, description="ISO time; `requests` counts the records at or after it"
+    ),
+) -> list[ClientUsage]:
+    """The programs that called this connector (from their `User-Agent`), newest first."""
+    return await services.usage.clients(since)
