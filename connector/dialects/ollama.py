@@ -165,16 +165,45 @@ def _messages(messages: list[OllamaMessage]) -> list[ChatMessage]:
     return out
 
 
+def _number(value: Any, low: float, high: float | None = None) -> bool:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and value >= low
+    return ok and (high is None or value <= high)
+
+
+def _sampling(options: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Ollama's options that Chat Completions also has become the request's own fields
+    (so an OpenAI-compatible upstream gets them too: temperature, top_p, seed, stop,
+    num_predict as max_tokens); the rest stay Ollama options. Values outside OpenAI's
+    ranges (num_predict -1, "no limit") stay options, for Ollama alone."""
+    rest = dict(options or {})
+    typed: dict[str, Any] = {}
+    for key, field, low, high in (
+        ("temperature", "temperature", 0, 2),
+        ("top_p", "top_p", 0, 1),
+        ("num_predict", "max_tokens", 1, None),
+    ):
+        if _number(rest.get(key), low, high):
+            typed[field] = rest.pop(key)
+    if isinstance(rest.get("seed"), int) and not isinstance(rest.get("seed"), bool):
+        typed["seed"] = rest.pop("seed")
+    stop = rest.get("stop")
+    if isinstance(stop, str) or (isinstance(stop, list) and all(isinstance(s, str) for s in stop)):
+        typed["stop"] = rest.pop("stop")
+    return typed, rest or None
+
+
 def _common(body: OllamaChatRequest | OllamaGenerateRequest) -> dict[str, Any]:
     effort = None if body.think is None else _EFFORT.get(body.think)
+    typed, options = _sampling(body.options)
     return {
         "model": body.model,
         "provider": provider_for(body.model),
         "response_format": response_format(body.format),
         "reasoning_effort": effort,
-        "options": body.options,
+        "options": options,
         "keep_alive": body.keep_alive,
         "stream": body.stream,
+        **typed,
     }
 
 

@@ -163,6 +163,16 @@ def test_chat_blocking(client: ollama.Client, upstream: FakeUpstream) -> None:
     assert sent["messages"] == [{"role": "user", "content": "Why is the sky blue?"}]
 
 
+def test_chat_options_reach_ollama_as_options(
+    client: ollama.Client, upstream: FakeUpstream
+) -> None:
+    options = {"temperature": 0.2, "num_ctx": 8192, "num_predict": -1, "top_k": 20, "seed": 3}
+    client.chat(model=MODEL, messages=_hi(), options=options, keep_alive="10m")
+    sent = upstream.last("/api/chat").json
+    assert sent["options"] == options
+    assert sent["keep_alive"] == "10m"
+
+
 def test_chat_streams_ndjson_by_default(shared_live_server: str, upstream: FakeUpstream) -> None:
     response = httpx.post(
         f"{shared_live_server}/api/chat", json={"model": MODEL, "messages": _hi()}

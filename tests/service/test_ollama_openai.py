@@ -51,10 +51,19 @@ def test_chat_blocking_and_streamed(client: ollama.Client, upstream: FakeUpstrea
     assert sent["messages"] == [{"role": "user", "content": "Hello"}]
     # Ollama-only fields never reach an OpenAI-compatible API.
     assert not {"options", "keep_alive", "think", "format"} & set(sent)
-    parts = list(client.chat(model=MODEL, messages=_hi(), stream=True, options={"top_k": 5}))
+    options = {"temperature": 0, "num_predict": 32, "seed": 7, "stop": ["\n\n"], "top_k": 5}
+    parts = list(client.chat(model=MODEL, messages=_hi(), stream=True, options=options))
     assert "".join(p.message.content or "" for p in parts) == OPENAI_TEXT
     assert parts[-1].done and parts[-1].eval_count == UPSTREAM_USAGE["completion_tokens"]
-    assert "options" not in _sent(upstream)
+    sent = _sent(upstream)
+    # Ollama's sampling options that Chat Completions has become its own fields.
+    assert (sent["temperature"], sent["max_tokens"], sent["seed"], sent["stop"]) == (
+        0,
+        32,
+        7,
+        ["\n\n"],
+    )
+    assert "options" not in sent and "top_k" not in sent
 
 
 def test_chat_think_maps_to_reasoning(client: ollama.Client, upstream: FakeUpstream) -> None:

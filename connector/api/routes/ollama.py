@@ -94,7 +94,8 @@ async def _load(
     return JSONResponse(answer)
 
 
-@router.api_route("/api/version", methods=["GET", "HEAD"])
+@router.get("/api/version")
+@router.head("/api/version", include_in_schema=False)
 async def version() -> dict[str, str]:
     """The Ollama version this API matches (clients check it; see docs/API.md)."""
     return {"version": OLLAMA_VERSION}
