@@ -6,9 +6,7 @@ import argparse
 import logging
 import sys
 
-import uvicorn
-
-from connector import __version__
+from connector import __version__, serving
 from connector.config import Settings
 
 
@@ -48,13 +46,12 @@ def main(argv: list[str] | None = None) -> None:
     configure_logging(settings.log_level)
     from connector.main import create_app  # after logging, so start-up lines are formatted
 
-    uvicorn.run(
+    serving.run(
         create_app(settings, settle_heap=True),
         host=settings.host,
         port=settings.port,
         log_config=None,
         log_level=settings.log_level.lower(),
-        timeout_graceful_shutdown=5,
         # X-Forwarded-For is trusted only from a proxy on this machine (uvicorn's default
         # forwarded_allow_ips), so remote clients behind it still count as remote.
         proxy_headers=True,

@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     # Long on purpose: a model's first load plus a long generation can take minutes.
     read_timeout: float = Field(600.0, validation_alias="CONNECTOR_READ_TIMEOUT", gt=0)
     models_timeout: float = Field(3.0, validation_alias="CONNECTOR_MODELS_TIMEOUT", gt=0)
+    # Between two chunks of a stream that has started: a model that has begun to answer
+    # and then says nothing this long is stuck (the read timeout covers the first load).
+    idle_timeout: float = Field(60.0, validation_alias="CONNECTOR_IDLE_TIMEOUT", gt=0)
+    # On SIGTERM/SIGINT/window close: how long running requests may still finish before
+    # each is ended with a `server_shutting_down` error in its own protocol.
+    shutdown_grace: float = Field(5.0, validation_alias="CONNECTOR_SHUTDOWN_GRACE", ge=0)
 
     default_provider: ProviderName = Field("ollama", validation_alias="CONNECTOR_DEFAULT_PROVIDER")
     default_model: str = Field("gpt-oss:20b", validation_alias="CONNECTOR_DEFAULT_MODEL")

@@ -14,6 +14,7 @@ and `connector.api.errors` turns each into an OpenAI error object with its statu
     │   └── StructuredOutputError  502 structured_output_invalid
     ├── UpstreamUnavailableError   503 upstream_unavailable
     └── UpstreamTimeoutError       504 upstream_timeout
+    ├── ServerShuttingDownError    503 server_shutting_down (+ Retry-After)
 """
 
 from __future__ import annotations
@@ -129,3 +130,60 @@ class UpstreamUnavailableError(ConnectorError):
 class UpstreamTimeoutError(ConnectorError):
     status_code = 504
     error_type = "upstream_timeout"
+
+
+class ServerShuttingDownError(ConnectorError):
+    """The connector is stopping: raised into running requests once the shutdown
+    grace is over, and at new requests during it."""
+
+    status_code = 503
+    error_type = "server_error"
+
+    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("code", "server_shutting_down")
+        headers = dict(kwargs.pop("headers", None) or {})
+        headers.setdefault("Retry-After", "5")
+        super().__init__(
+            message or "The connector is shutting down; retry in a few seconds.",
+            headers=headers,
+            **kwargs,
+        )
+
+
+_BY_STATUS: dict[int, type[ConnectorError]] = {
+    cls.status_code: cls
+    for cls in (
+        BadRequestError,
+        AuthenticationError,
+        ForbiddenError,
+        NotFoundError,
+        PayloadTooLargeError,
+        ValidationFailedError,
+        RateLimitError,
+        UpstreamError,
+        UpstreamUnavailableError,
+        UpstreamTimeoutError,
+    )
+}
+
+
+class MethodNotAllowedError(ConnectorError):
+    status_code = 405
+    error_type = "invalid_request_error"
+
+
+_BY_STATUS[405] = MethodNotAllowedError
+
+
+def error_for_status(
+    status: int, message: str, *, headers: dict[str, str] | None = None, code: str | None = None
+) -> ConnectorError:
+    """The ConnectorError for an HTTP status; 4xx without a class of its own is a bad
+    request, 5xx an upstream error."""
+    cls = _BY_STATUS.get(status)
+    if cls is None:
+        cls = BadRequestError if 400 <= status < 500 else UpstreamError
+    extra: dict[str, Any] = {"headers": headers}
+    if code is not None:
+        extra["code"] = code
+    return cls(message, **extra)

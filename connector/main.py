@@ -86,9 +86,10 @@ def create_app(settings: Settings | None = None, *, settle_heap: bool = False) -
     ):
         app.include_router(router)
 
-    @app.get("/healthz", response_model=Health, tags=["health"])
+    @app.get("/healthz", response_model=Health, response_model_exclude_none=True, tags=["health"])
     async def healthz() -> Health:
-        return Health()
+        problem = services.usage.health()
+        return Health(status="degraded", problems=[problem]) if problem else Health()
 
     _mount_spa(app)
 

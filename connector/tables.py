@@ -54,6 +54,22 @@ class UsageRecord(SQLModel, table=True):
 
 class Conversation(SQLModel, table=True):
     __tablename__ = "conversation"
+class UsageInflight(SQLModel, table=True):
+    """A request that has started and not yet ended. Deleted in the transaction that
+    writes its record; rows found at start-up were cut off by a crash."""
+
+    __tablename__ = "usage_inflight"
+
+    request_id: str = Field(primary_key=True, max_length=64)
+    started_at: datetime = Field(default_factory=utcnow)
+    surface: str = Field(max_length=16)
+    client: str = Field(default="unknown", max_length=64)
+    kind: str = Field(default="chat", max_length=8)
+    provider: str = Field(max_length=16)
+    model: str = Field(max_length=200)
+    structured: bool = False
+
+
 
     id: str = Field(primary_key=True, max_length=32)
     title: str = Field(max_length=200)

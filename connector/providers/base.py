@@ -7,13 +7,14 @@ long-lived HTTP client, so swapping the client never touches routes or services.
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from connector.config import ProviderName
-from connector.errors import UpstreamError
+from connector.errors import UpstreamError, UpstreamTimeoutError
 from connector.schemas import ChatRequest, ModelInfo, ToolCall, Usage
 
 # Idle connections each upstream client keeps open for reuse. httpcore probes the
@@ -38,6 +39,52 @@ def parse_stream_object(text: str, upstream: str) -> dict[str, Any]:
         message = error.get("message") if isinstance(error, dict) else error
         raise UpstreamError(f"{upstream}: {message}")
     return data
+
+
+async def idle_limited(
+    lines: AsyncIterator[str], idle_timeout: float, upstream: str
+) -> AsyncIterator[str]:
+    """A stream's lines, the first one under the client's read timeout (a model load
+    may take minutes), every later one within `idle_timeout` (CONNECTOR_IDLE_TIMEOUT):
+    a stream that has started and then says nothing that long is stuck. The timeout is
+    entered and left around each read, never across a yield, so it always belongs to
+    the task reading (about 2 us a line)."""
+    iterator = aiter(lines)
+    try:
+        first = await anext(iterator)
+    except StopAsyncIteration:
+        return
+    yield first
+    while True:
+        try:
+            async with asyncio.timeout(idle_timeout):
+                line = await anext(iterator)
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            raise UpstreamTimeoutError(
+                f"{upstream} stopped sending mid-stream: nothing for {idle_timeout:g} s "
+                "(CONNECTOR_IDLE_TIMEOUT)."
+            ) from None
+        yield line
+
+
+@dataclass(slots=True)
+class OllamaInput:
+    """What a client of Ollama's own API sent that a ChatRequest cannot say exactly,
+    for a provider that speaks Ollama's API: `think` as written (true, false or a
+    level; `request.reasoning_effort` holds its nearest OpenAI meaning), and, for a
+    call that came in on `/api/generate`, its prompt fields (`request.messages` then
+    hold the same prompt as chat messages, for providers that only chat)."""
+
+    think: bool | str | None = None
+    prompt: str | None = None  # set: this is an /api/generate call
+    suffix: str | None = None
+    system: str | None = None
+    template: str | None = None
+    raw: bool | None = None
+    images: list[str] | None = None
+    context: list[int] | None = None
 
 
 @dataclass(slots=True)

@@ -6,10 +6,12 @@ levels, `format` schemas and the exact token counters.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator
-from contextlib import contextmanager
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from typing import Any
 
 import httpx
@@ -32,6 +34,7 @@ from connector.providers.base import (
     parse_stream_object,
 )
 from connector.schemas import (
+    idle_limited,
     ChatMessage,
     ChatRequest,
     FunctionCall,
@@ -52,16 +55,50 @@ def _text_and_images(content: str | list[dict[str, Any]] | None) -> tuple[str, l
         if part.get("type") == "text":
             texts.append(str(part.get("text", "")))
         elif part.get("type") == "image_url":
-            url = str((part.get("image_url") or {}).get("url", ""))
-            # Ollama takes bare base64; data URLs carry it after the comma.
-            if url.startswith("data:") and "," in url:
-                images.append(url.split(",", 1)[1])
+            image = part.get("image_url")
+            url = image.get("url", "") if isinstance(image, dict) else image
+            images.append(_image_base64(url))
     return "\n".join(texts), images
 
 
 def _message(msg: ChatMessage) -> dict[str, Any]:
     text, images = _text_and_images(msg.content)
     role = "system" if msg.role == "developer" else msg.role
+def _image_base64(url: object) -> str:
+    """Ollama takes images as bare base64; data URLs carry it after the comma. Ollama
+    cannot fetch a URL, and answers garbage with a 500-ish error of its own: both are
+    the client's mistake, said here."""
+    if not isinstance(url, str) or not url.startswith("data:") or "," not in url:
+        raise BadRequestError(
+            "Ollama takes images as base64 data URLs (data:image/png;base64,...), not links.",
+            param="messages",
+        )
+    data = url.split(",", 1)[1]
+    try:
+        base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadRequestError(
+            "An image's data URL is not valid base64.", param="messages"
+        ) from None
+    return data
+
+
+def _arguments(text: str | None) -> Any:
+    """A tool call's arguments from the history: OpenAI sends a JSON string, Ollama
+    wants the object itself."""
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise BadRequestError(
+            "An assistant message's tool_calls[].function.arguments must be a JSON "
+            f"object (as a string); got {str(text)[:100]!r}.",
+            param="messages",
+        )
+    return value
+
+
     out: dict[str, Any] = {"role": role, "content": text}
     if images:
         out["images"] = images
@@ -70,7 +107,7 @@ def _message(msg: ChatMessage) -> dict[str, Any]:
             {
                 "function": {
                     "name": call.function.name,
-                    "arguments": json.loads(call.function.arguments or "{}"),
+                    "arguments": _arguments(call.function.arguments),
                 }
             }
             for call in msg.tool_calls
@@ -173,7 +210,13 @@ def _error_text(response_body: bytes) -> str:
 class OllamaProvider:
     name: ProviderName = "ollama"
 
-    def __init__(self, base_url: str, timeout: httpx.Timeout, models_timeout: float) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        timeout: httpx.Timeout,
+        models_timeout: float,
+        idle_timeout: float = 60.0,
+    ) -> None:
         self._base_url = base_url.rstrip("/")
         self._models_timeout = models_timeout
         self._client = httpx.AsyncClient(
@@ -208,6 +251,7 @@ class OllamaProvider:
         except httpx.ConnectError as exc:
             raise self._unreachable(exc) from exc
         except httpx.TimeoutException as exc:
+        self._idle_timeout = idle_timeout
             raise UpstreamTimeoutError(
                 f"Ollama at {self._base_url} did not answer in time ({type(exc).__name__})."
             ) from exc
@@ -235,9 +279,7 @@ class OllamaProvider:
         payload = build_payload(call)
         tool_index = 0
         with self._translated():
-            async with self._client.stream(
-                "POST", f"{self._base_url}/api/chat", json=payload
-            ) as response:
+            async with self._post_stream(f"{self._base_url}{path}", payload) as response:
                 if response.status_code >= 400:
                     body = await response.aread()
                     raise self._status_error(
@@ -307,6 +349,27 @@ class OllamaProvider:
                 if response.status_code >= 400:
                     body = await response.aread()
                     raise self._status_error(response.status_code, body, name, response.headers)
-                async for line in response.aiter_lines():
+                async for line in idle_limited(
+                    response.aiter_lines(), self._idle_timeout, "Ollama"
+    @asynccontextmanager
+    async def _post_stream(
+        self, url: str, payload: dict[str, Any]
+    ) -> AsyncIterator[httpx.Response]:
+        async with AsyncExitStack() as stack:
+            for attempt in (1, 2):
+                try:
+                    response = await stack.enter_async_context(
+                        self._client.stream("POST", url, json=payload)
+                    )
+                    break
+                except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+                    # A pooled connection Ollama had closed (restarted since, or its
+                    # keep-alive ran out) fails before any answer: nothing was received,
+                    # so one retry on a fresh connection is safe, as for OpenAI.
+                    if attempt == 2:
+                        raise
+            yield response
+
+                ):
                     if line.strip():
                         yield parse_stream_object(line, "Ollama")

@@ -26,6 +26,7 @@ from connector.providers.base import (
     parse_stream_object,
 )
 from connector.schemas import (
+    idle_limited,
     ChatRequest,
     CompletionTokensDetails,
     FunctionCall,
@@ -152,8 +153,10 @@ class OpenAIProvider:
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._key_getter = key_getter
+        idle_timeout: float = 60.0,
         self._timeouts = timeouts
         self._models_timeout = models_timeout
+        self._idle_timeout = idle_timeout
         self._client: openai.AsyncOpenAI | None = None
         self._client_for: tuple[str, str] | None = None
         self._cannot_count: set[str] = set()  # roots without /apply-template + /tokenize
@@ -266,7 +269,7 @@ class OpenAIProvider:
                         # retry on a fresh connection is safe.
                         if attempt == 2:
                             raise
-                async for line in response.iter_lines():
+                async for line in idle_limited(response.iter_lines(), self._idle_timeout, "OpenAI"):
                     if not line.startswith("data:"):
                         continue
                     data = line[5:].strip()

@@ -23,10 +23,17 @@ class ProviderRegistry:
             "pool": settings.connect_timeout,
         }
         self.ollama = OllamaProvider(
-            settings.ollama_base_url, httpx.Timeout(**limits), settings.models_timeout
+            settings.ollama_base_url,
+            httpx.Timeout(**limits),
+            settings.models_timeout,
+            idle_timeout=settings.idle_timeout,
         )
         self.openai = OpenAIProvider(
-            settings.openai_base_url, key_getter, limits, settings.models_timeout
+            settings.openai_base_url,
+            key_getter,
+            limits,
+            settings.models_timeout,
+            idle_timeout=settings.idle_timeout,
         )
         self._all: dict[ProviderName, Provider] = {"ollama": self.ollama, "openai": self.openai}
 

@@ -62,4 +62,8 @@ class ConversationDetail(ConversationPublic):
 
 
 class Health(BaseModel):
-    status: Literal["ok"] = "ok"
+    """`degraded`: the server answers, but something needs attention (`problems`);
+    chats still work."""
+
+    status: Literal["ok", "degraded"] = "ok"
+    problems: list[str] | None = None

@@ -12,8 +12,13 @@ from pydantic import (
 
 from connector.config import ProviderName
 
-Surface = Literal["rest", "sse", "ws", "v1"]
-RecordStatus = Literal["ok", "error", "cancelled"]
+# The route family a request came in on: the connector's own REST/SSE/WS routes, the
+# OpenAI-compatible /v1, and the other client dialects.
+Surface = Literal["rest", "sse", "ws", "v1", "ollama", "anthropic", "responses"]
+# What a record meters: a chat (or generate) turn, or an embedding call.
+RecordKind = Literal["chat", "embed"]
+# `interrupted`: cut off by a shutdown (after its grace) or a crash (found at next start).
+RecordStatus = Literal["ok", "error", "cancelled", "interrupted"]
 Bucket = Literal["minute", "hour", "day"]
 
 

@@ -3,8 +3,9 @@
     route -> ChatService.stream(request) -> Provider.stream(call)
                  finally: price -> UsageRecord -> UsageService (writer) -> MonitorHub
 
-The blocking endpoint drains the same stream. The record is written in `finally`,
-so upstream errors and client disconnects are recorded too.
+A blocking answer drains the same stream. The record is written in `finally`, so
+upstream errors and client disconnects are recorded too, with the caller's surface
+and program.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connector.config import ProviderName
-from connector.errors import BadRequestError, ConnectorError
-from connector.providers.base import Provider, ProviderCall, ProviderChunk
+from connector.errors import BadRequestError, ConnectorError, ServerShuttingDownError
+from connector.providers.base import OllamaInput, Provider, ProviderCall, ProviderChunk
 from connector.providers.registry import ProviderRegistry
 from connector.schemas import (
     AssistantMessage,
@@ -39,7 +40,13 @@ from connector.services import pricing
 from connector.services.monitor import MonitorHub
 from connector.services.settings import RuntimeSettings
 from connector.services.structured import parse_and_validate, requested_schema
-from connector.services.usage import MIN_RATE_WINDOW_MS, UsageEntry, UsageService
+from connector.services.shutdown import ShutdownCoordinator, take_back_cancel
+from connector.services.usage import (
+    MIN_RATE_WINDOW_MS,
+    InflightEntry,
+    UsageEntry,
+    UsageService,
+)
 
 _PROVIDER_PREFIXES: tuple[ProviderName, ...] = ("ollama", "openai")
 
@@ -96,6 +103,12 @@ class ChatStream:
     completion: ChatCompletion | None = None
     chunks: AsyncGenerator[ChatCompletionChunk, None] = field(init=False)
 
+    # The upstream's own counters when it reports them (Ollama: durations in ns).
+    timings: dict[str, int] | None = None
+    # The task consuming the stream right now, and whether shutdown ended it (see
+    # services/shutdown.py).
+    task: asyncio.Task[Any] | None = None
+    shutting_down: bool = False
 
 class ChatService:
     def __init__(
@@ -105,11 +118,13 @@ class ChatService:
         usage: UsageService,
         hub: MonitorHub,
     ) -> None:
+        shutdown: ShutdownCoordinator | None = None,
         self._providers = providers
         self._runtime = runtime
         self._usage = usage
         self._hub = hub
 
+        self._shutdown = shutdown or ShutdownCoordinator(grace=0)
     def resolve(self, request: ChatRequest) -> tuple[Provider, ProviderCall]:
         model = (request.model or self._runtime.default_model).strip()
         provider_name: str | None = request.provider
@@ -131,7 +146,10 @@ class ChatService:
 
     def open(self, request: ChatRequest, surface: Surface) -> ChatStream:
         """Validate and resolve (raising before anything is recorded), then return the
-        stream. Its usage record is written however the stream ends."""
+        stream. Its usage record is written however the stream ends. `ollama` carries
+        what an Ollama client said that a ChatRequest cannot (`think` as written,
+        /api/generate's prompt fields) to a provider that speaks Ollama's API."""
+        self._shutdown.check_accepting()
         provider, call = self.resolve(request)
         stream = ChatStream(
             id=f"chatcmpl-{uuid.uuid4().hex[:24]}", provider=provider.name, model=call.model
@@ -153,14 +171,29 @@ class ChatService:
         acc = _Accumulator()
         started = time.perf_counter()
         first_token: float | None = None
-        status, error_type = "error", "internal_error"
+        status = "error"
+        error_type: str | None = "internal_error"
         sent_role = False
         metrics: Metrics | None = None
         self._hub.request_started()
 
         def chunk(choices: list[ChunkChoice], **extra: Any) -> ChatCompletionChunk:
             return ChatCompletionChunk(
+        recorded = False
                 id=stream.id,
+        stream.task = asyncio.current_task()
+        self._shutdown.track(stream)
+        begun = self._usage.begin(
+            InflightEntry(
+                request_id=stream.id,
+                surface=caller.surface,
+                client=caller.client,
+                kind="chat",
+                provider=stream.provider,
+                model=call.model,
+                structured=call.json_mode,
+            )
+        )
                 created=created,
                 model=call.model,
                 provider=stream.provider,
@@ -191,9 +224,21 @@ class ChatService:
 
             parsed: Any = None
             if call.json_mode:
-                parsed = parse_and_validate(acc.text, call.schema)
+                parsed = parse_and_validate(
+                    acc.text,
+                    call.schema,
+                    truncated=acc.finish_reason == "length",
+                    token_limit=call.request.token_limit,
+                )
+                    if not sent_role:
+                        # On the books before the client sees anything: committed
+                        # while the upstream answered, so rarely waited for.
+                        await self._usage.durable(begun)
             usage = acc.usage or Usage()
             metrics = self._metrics(stream.provider, call.model, usage, started, first_token)
+                    # The consumer may change (open_stream reads the first chunk in the
+                    # route's task, the response streams the rest in its own).
+                    stream.task = asyncio.current_task()
             stream.completion = ChatCompletion(
                 id=stream.id,
                 created=created,
@@ -213,20 +258,40 @@ class ChatService:
                 usage=usage,
                 metrics=metrics,
             )
-            status = "ok"
+            status, error_type = "ok", None
+            # Durable before the end goes out: the final chunk (and with it the blocking
+            # body, `[DONE]`, the WS `done`) waits for the commit of this record.
+            recorded = True
+            self._hub.request_finished()
+            commit = self._record(stream, call, caller, usage, metrics, status, error_type)
+            await self._usage.durable(commit)
             yield chunk([], usage=usage, metrics=metrics, parsed=parsed)
-        except (asyncio.CancelledError, GeneratorExit):
+        except asyncio.CancelledError:
+            if not stream.shutting_down:
+                status, error_type = "cancelled", "cancelled"
+                raise
+            # Ended by shutdown: the consumer's own error framing writes the final frame.
+            take_back_cancel()
+            error = ServerShuttingDownError()
+            status, error_type = "interrupted", error.code
+            raise error from None
+        except GeneratorExit:
             status, error_type = "cancelled", "cancelled"
             raise
         except ConnectorError as exc:
             error_type = exc.error_type
             raise
         finally:
-            self._hub.request_finished()
-            usage = acc.usage or Usage()
-            if metrics is None:  # failed or cancelled: measured now
-                metrics = self._metrics(stream.provider, call.model, usage, started, first_token)
-            self._record(stream, call, surface, usage, metrics, status, error_type)
+            self._shutdown.untrack(stream)
+            stream.task = None
+            if not recorded:
+                self._hub.request_finished()
+                usage = acc.usage or Usage()
+                if metrics is None:  # failed or cancelled: measured now
+                    metrics = self._metrics(
+                        stream.provider, call.model, usage, started, first_token
+                    )
+                self._record(stream, call, caller, usage, metrics, status, error_type)
 
     def _metrics(
         self,
@@ -270,8 +335,8 @@ class ChatService:
         metrics: Metrics,
         status: str,
         error_type: str | None,
-    ) -> None:
-        self._usage.record(
+    ) -> asyncio.Future[bool] | None:
+        return self._usage.record(
             UsageEntry(
                 request_id=stream.id,
                 surface=surface,

@@ -20,6 +20,7 @@ from connector.services.conversations import ConversationService
 from connector.services.monitor import MonitorHub
 from connector.services.profile import ProfileService
 from connector.services.settings import RuntimeSettings
+from connector.services.shutdown import ShutdownCoordinator
 from connector.services.usage import UsageService
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ class Services:
     runtime: RuntimeSettings
     hub: MonitorHub
     usage: UsageService
+    shutdown: ShutdownCoordinator
     chat: ChatService
     conversations: ConversationService
     profile: ProfileService
@@ -48,6 +50,7 @@ class Services:
         runtime = RuntimeSettings(settings, engine, keys, providers)
         hub = MonitorHub()
         usage = UsageService(engine, hub)
+        shutdown = ShutdownCoordinator(settings.shutdown_grace)
         return cls(
             settings=settings,
             engine=engine,
@@ -56,7 +59,8 @@ class Services:
             runtime=runtime,
             hub=hub,
             usage=usage,
-            chat=ChatService(providers, runtime, usage, hub),
+            shutdown=shutdown,
+            chat=ChatService(providers, runtime, usage, hub, shutdown),
             conversations=ConversationService(engine),
             profile=ProfileService(engine),
         )

@@ -43,8 +43,25 @@ def _json_path(path: Any) -> str:
     return out
 
 
-def parse_and_validate(text: str, schema: dict[str, Any] | None) -> Any:
-    """Parse the model's text (a ```json fence is tolerated) and validate it."""
+def _cut_message(token_limit: int | None) -> str:
+    limit = f" ({token_limit} tokens)" if token_limit is not None else ""
+    return (
+        f"The model's output was cut at the token limit{limit} before the JSON was "
+        "complete. Raise max_completion_tokens (or max_tokens), or ask for a shorter "
+        "answer."
+    )
+
+
+def parse_and_validate(
+    text: str,
+    schema: dict[str, Any] | None,
+    *,
+    truncated: bool = False,
+    token_limit: int | None = None,
+) -> Any:
+    """Parse the model's text (a ```json fence is tolerated) and validate it.
+    `truncated`: the generation stopped at its token limit (finish_reason `length`),
+    which is then what a failure is blamed on."""
     raw = text.strip()
     fenced = _FENCE.match(raw)
     candidate = fenced.group(1) if fenced else raw
@@ -52,11 +69,17 @@ def parse_and_validate(text: str, schema: dict[str, Any] | None) -> Any:
     try:
         value = json.loads(candidate)
     except json.JSONDecodeError as exc:
+        reason = (
+            _cut_message(token_limit)
+            if truncated
+            else f"The model's output is not valid JSON ({exc.msg}: line {exc.lineno} "
+            f"column {exc.colno})."
+        )
         raise StructuredOutputError(
-            f"The model's output is not valid JSON ({exc.msg} at position {exc.pos}). "
-            f"Raw output: {shown}",
+            f"{reason} Raw output: {shown}",
             raw=raw,
             path="$",
+            param="max_completion_tokens" if truncated else None,
         ) from exc
     if schema is None:
         if not isinstance(value, dict):
@@ -70,8 +93,10 @@ def parse_and_validate(text: str, schema: dict[str, Any] | None) -> Any:
     error = jsonschema.exceptions.best_match(validator.iter_errors(value))
     if error is not None:
         path = _json_path(error.absolute_path)
+        cut = f" {_cut_message(token_limit)}" if truncated else ""
         raise StructuredOutputError(
-            f"The model's output failed the schema at {path}: {error.message}. Raw output: {shown}",
+            f"The model's output failed the schema at {path}: {error.message}.{cut} "
+            f"Raw output: {shown}",
             raw=raw,
             path=path,
             param="response_format",

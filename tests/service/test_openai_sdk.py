@@ -94,6 +94,28 @@ def test_sdk_stream_with_usage(
 
 
 @pytest.mark.parametrize(("model", "extra", "path", "text"), ROUTES)
+def test_sdk_common_stream_loop_without_stream_options(
+    client: openai.OpenAI,
+    upstream: FakeUpstream,
+    model: str,
+    extra: dict[str, Any] | None,
+    path: str,
+    text: str,
+) -> None:
+    # The loop most code is written with: it reads choices[0] of every chunk, which a
+    # usage chunk (`choices: []`) nobody asked for would break with an IndexError.
+    stream = client.chat.completions.create(
+        model=model, messages=[{"role": "user", "content": "Hi"}], stream=True, extra_body=extra
+    )
+    content = ""
+    for chunk in stream:
+        content += chunk.choices[0].delta.content or ""
+        assert chunk.usage is None
+    assert content == text
+    assert upstream.last(path).json["stream"] is True  # metering still gets its usage
+
+
+@pytest.mark.parametrize(("model", "extra", "path", "text"), ROUTES)
 def test_sdk_parse_pydantic(
     client: openai.OpenAI,
     upstream: FakeUpstream,

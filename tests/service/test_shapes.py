@@ -55,6 +55,22 @@ def test_chunk_shape(shared_live_server: str, target: dict[str, str], path: str)
     finishes = [choice["finish_reason"] for choice in choices]
     assert finishes[-1] == "stop" and all(f is None for f in finishes[:-1])
     final = chunks[-1]
+    if path == "/v1/chat/completions":
+        # The drop-in route sends the usage chunk only when asked, as OpenAI does.
+        assert final["choices"] and final["usage"] is None
+        assert all(c["choices"] for c in chunks)
+    else:
+        assert final["choices"] == [] and final["usage"]["total_tokens"] > 0
+
+
+@pytest.mark.parametrize("target", PROVIDERS)
+def test_drop_in_stream_sends_usage_when_asked(
+    shared_live_server: str, target: dict[str, str]
+) -> None:
+    body = chat_body(**target, stream=True, stream_options={"include_usage": True})
+    events = sse_events(httpx.post(f"{shared_live_server}/v1/chat/completions", json=body))
+    assert events[-1] == DONE
+    final = events[-2]
     assert final["choices"] == [] and final["usage"]["total_tokens"] > 0
 
 
@@ -155,7 +171,8 @@ def test_server_specific_fields_and_long_histories_reach_openai_compatible_serve
     assert reply.status_code == 200
     events = sse_events(reply)
     assert events[-1] == DONE
-    assert any(e != DONE and e.get("usage") for e in events)  # usage still arrives
+    # Not asked for, so not sent (as OpenAI does); the connector still asks upstream.
+    assert not any(e != DONE and e.get("usage") for e in events)
     sent: dict[str, Any] = upstream.last("/v1/chat/completions").json
     assert sent["messages"] == history
     assert sent["top_k"] == 40 and sent["min_p"] == 0.05
