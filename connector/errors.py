@@ -1,5 +1,6 @@
-"""The connector's exception tree. Every failure a client can see is one of these,
-and `connector.api.errors` turns each into an OpenAI error object with its status.
+"""The connector's exception tree. Every failure a client can see is one of these;
+the dialect of the surface it happened on (`connector.dialects`) turns it into that
+protocol's error body, and the status below is the one every dialect starts from.
 
     ConnectorError                 500 internal_error
     ├── BadRequestError            400 invalid_request_error
@@ -13,8 +14,11 @@ and `connector.api.errors` turns each into an OpenAI error object with its statu
     ├── UpstreamError              502 upstream_error
     │   └── StructuredOutputError  502 structured_output_invalid
     ├── UpstreamUnavailableError   503 upstream_unavailable
-    └── UpstreamTimeoutError       504 upstream_timeout
     ├── ServerShuttingDownError    503 server_shutting_down (+ Retry-After)
+    └── UpstreamTimeoutError       504 upstream_timeout
+
+`error_for_status` is the one translation of an HTTP status (Starlette's own 404/405,
+an upstream's answer) into this tree.
 """
 
 from __future__ import annotations

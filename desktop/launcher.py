@@ -30,7 +30,7 @@ from desktop.instance import (
     wait_for_info,
 )
 from desktop.logs import setup_logging
-from desktop.ports import bind_listen_socket
+from desktop.ports import PortMemory, bind_listen_socket, bind_stable_socket
 from desktop.server import EmbeddedServer, ServerStartError
 
 log = logging.getLogger("desktop")
@@ -127,17 +127,16 @@ def add_focus_route(app: Any, focus: Callable[[], bool], token: SecretStr | None
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
+    from connector.dialects import openai_chat
+    from connector.errors import AuthenticationError
+
     async def focus_endpoint(request: Request) -> JSONResponse:
         if token is not None:
             given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
             if not hmac.compare_digest(given.encode(), token.get_secret_value().encode()):
-                error = {
-                    "message": "Missing or wrong API token.",
-                    "type": "authentication_error",
-                    "param": None,
-                    "code": "invalid_api_token",
-                }
-                return JSONResponse({"error": error}, status_code=401)
+                return openai_chat.error_response(
+                    AuthenticationError("Missing or wrong API token.", code="invalid_api_token")
+                )
         focused = await run_in_threadpool(focus)
         return JSONResponse({"focused": focused})
 
@@ -181,10 +180,16 @@ def run_window(settings: Settings, lock: InstanceLock, self_check_file: Path | N
     token = (
         settings.api_token.get_secret_value() if settings.api_token else secrets.token_urlsafe(32)
     )
-    sock = bind_listen_socket(settings.host, settings.port, fallback=True)
+    sock = bind_stable_socket(settings.host, settings.port, PortMemory(Path(settings.data_dir)))
     port = int(sock.getsockname()[1])
-    # The settings the UI shows must name the port actually in use.
-    settings = settings.model_copy(update={"port": port, "api_token": SecretStr(token)})
+    # The per-launch token guards the admin surface and the UI's data; the model API
+    # stays open to programs on this machine, as Ollama's is (unless the user asks
+    # for the token everywhere with CONNECTOR_API_TOKEN_SCOPE=all, or turns on
+    # "Programs need a key"). The settings the UI shows name the port in use.
+    scope = settings.api_token_scope if "api_token_scope" in settings.model_fields_set else "admin"
+    settings = settings.model_copy(
+        update={"port": port, "api_token": SecretStr(token), "api_token_scope": scope}
+    )
 
     holder: dict[str, AppWindow] = {}
     check = None
@@ -210,7 +215,7 @@ def run_window(settings: Settings, lock: InstanceLock, self_check_file: Path | N
     server.launch()
 
     app_url = f"http://127.0.0.1:{port}/app/chat#token={token}"
-    window = AppWindow(app_url)
+    window = AppWindow(app_url, title=f"AI Connector — 127.0.0.1:{port}")
     holder["window"] = window
     state: dict[str, float | bool] = {"failed": False}
 

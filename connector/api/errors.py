@@ -1,4 +1,5 @@
-"""The one place errors become responses: OpenAI error objects with their status."""
+"""The one place exceptions become responses: each becomes a `ConnectorError` and is
+answered in the dialect of the path that was asked for (`connector.dialects`)."""
 
 from __future__ import annotations
 
@@ -7,28 +8,29 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.responses import Response
 
-from connector.errors import ConnectorError
-from connector.redact import redact
+from connector import dialects
+from connector.errors import (
+    ConnectorError,
+    NotFoundError,
+    PayloadTooLargeError,
+    ValidationFailedError,
+    error_for_status,
+)
 
 log = logging.getLogger(__name__)
 
-_HTTP_TYPES = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    403: "permission_error",
-    404: "not_found_error",
-    405: "invalid_request_error",
-    413: "invalid_request_error",
-}
-
-
-def error_body(exc: ConnectorError) -> dict[str, Any]:
-    body = exc.to_body()
-    body["error"]["message"] = redact(body["error"]["message"])
-    return body
+# What an unknown path is told: the surfaces this connector has.
+SURFACES = (
+    "OpenAI Chat Completions (/v1/chat/completions, /v1/models), "
+    "OpenAI Responses (/v1/responses), "
+    "Anthropic Messages (/v1/messages, /v1/messages/count_tokens), "
+    "Ollama's API (/api/chat, /api/generate, /api/embed, /api/tags, /api/show), "
+    "OpenAI embeddings (/v1/embeddings), "
+    "the connector's own API (/chat/completions, /models, /usage, /ws/chat; see /docs)"
+)
 
 
 def _loc(loc: tuple[Any, ...]) -> str:
@@ -36,54 +38,53 @@ def _loc(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+def validation_error(errors: list[Any]) -> ValidationFailedError:
+    """Pydantic's errors as one message naming the first problem's place; the HTTP
+    routes and the WebSocket share it."""
+    first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+    where = _loc(tuple(first.get("loc", ())))
+    message = f"Invalid request: {where}: {first.get('msg')}"
+    if len(errors) > 1:
+        message += f" (and {len(errors) - 1} more problems)"
+    return ValidationFailedError(message, param=where, code="invalid_body")
+
+
+def _from_http(request: Request, exc: HTTPException) -> ConnectorError:
+    headers = dict(exc.headers or {})
+    if exc.status_code == 404:
+        return NotFoundError(
+            f"No route {request.method} {request.url.path}. This connector serves {SURFACES}.",
+            code="unknown_path",
+        )
+    if exc.status_code == 413:
+        return PayloadTooLargeError("Request body is too large.")
+    if exc.status_code == 405:
+        allowed = headers.get("allow") or headers.get("Allow") or ""
+        return error_for_status(
+            405,
+            f"Method {request.method} is not allowed on {request.url.path}"
+            + (f"; use {allowed}." if allowed else "."),
+            headers=headers,
+        )
+    return error_for_status(exc.status_code, str(exc.detail), headers=headers)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ConnectorError)
-    async def connector_error(_: Request, exc: ConnectorError) -> JSONResponse:
-        return JSONResponse(error_body(exc), status_code=exc.status_code, headers=exc.headers)
+    async def connector_error(request: Request, exc: ConnectorError) -> Response:
+        return dialects.error_response(request.url.path, exc)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = exc.errors()
-        first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
-        where = _loc(tuple(first.get("loc", ())))
-        message = f"Invalid request: {where}: {first.get('msg')}"
-        if len(errors) > 1:
-            message += f" (and {len(errors) - 1} more problems)"
-        body = {
-            "error": {
-                "message": message,
-                "type": "invalid_request_error",
-                "param": where,
-                "code": "invalid_body",
-            }
-        }
-        return JSONResponse(body, status_code=422)
+    async def request_invalid(request: Request, exc: RequestValidationError) -> Response:
+        return dialects.error_response(request.url.path, validation_error(list(exc.errors())))
 
     @app.exception_handler(HTTPException)
-    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
-        status = exc.status_code
-        message = str(exc.detail)
-        if status == 413:
-            message = "Request body is too large."
-        body = {
-            "error": {
-                "message": message,
-                "type": _HTTP_TYPES.get(status, "error"),
-                "param": None,
-                "code": "request_too_large" if status == 413 else None,
-            }
-        }
-        return JSONResponse(body, status_code=status, headers=getattr(exc, "headers", None))
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        return dialects.error_response(request.url.path, _from_http(request, exc))
 
     @app.exception_handler(Exception)
-    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+    async def unexpected(request: Request, exc: Exception) -> Response:
         log.error("Unexpected error: %s", type(exc).__name__, exc_info=exc)
-        body = {
-            "error": {
-                "message": "Internal error in the connector; see its log.",
-                "type": "internal_error",
-                "param": None,
-                "code": None,
-            }
-        }
-        return JSONResponse(body, status_code=500)
+        return dialects.error_response(
+            request.url.path, ConnectorError("Internal error in the connector; see its log.")
+        )

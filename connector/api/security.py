@@ -3,29 +3,44 @@
 - `Host` must be a loopback name or a configured one (DNS rebinding);
 - state-changing requests and WebSocket handshakes with a foreign `Origin` are refused;
 - with `CONNECTOR_API_TOKEN` set, every route but `/healthz` and the SPA's static
-  files needs `Authorization: Bearer TOKEN` (WebSockets: `?token=TOKEN`).
+  files needs `Authorization: Bearer TOKEN` or `x-api-key: TOKEN` (Anthropic's
+  clients send that one; WebSockets: `?token=TOKEN`);
+- with `CONNECTOR_API_TOKEN_SCOPE=admin` (the desktop app) the token guards only the
+  admin surface, and the model API (`connector.api.access`) is open to programs on
+  loopback; when the runtime setting "Programs need a key" is on, the model API wants
+  the programs' key (sent the same ways) or the token.
+
+```
+Host ok? -> Origin ok (unsafe methods, WebSockets)? -> classify(method, path)
+  public -> pass
+  admin  -> the token, if one is set
+  model  -> the programs' key, if they need one; else the token, if it guards
+            everything or the peer is not on loopback; else open
+```
+
+Refusals are answered in the dialect of the path asked for (`connector.dialects`).
 """
 
 from __future__ import annotations
 
 import hmac
 import ipaddress
-import json
 from urllib.parse import parse_qs, urlsplit
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from connector import dialects
+from connector.api.access import classify
 from connector.config import LOOPBACK_HOSTS, Settings
+from connector.errors import (
+    AuthenticationError,
+    ConnectorError,
+    ForbiddenError,
+    PayloadTooLargeError,
+)
 
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
-_PUBLIC_PREFIXES = ("/app/", "/assets/")
-_REFUSALS = {
-    401: ("authentication_error", "invalid_api_token"),
-    403: ("permission_error", "forbidden"),
-    413: ("invalid_request_error", "request_too_large"),
-}
-_PUBLIC_PATHS = {"/", "/healthz", "/app", "/favicon.ico", "/favicon.svg"}
 
 
 def is_loopback_ip(host: str | None) -> bool:
@@ -82,6 +97,7 @@ class SecurityMiddleware:
         self.hosts = set(LOOPBACK_HOSTS) | extra
         self.origins = {o.strip().rstrip("/").lower() for o in settings.allowed_origins if o != "*"}
         self.token = settings.api_token.get_secret_value() if settings.api_token else None
+        self.token_guards_model_api = settings.api_token_scope == "all"
         self.max_body = settings.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -97,8 +113,10 @@ class SecurityMiddleware:
                 scope,
                 receive,
                 send,
-                403,
-                f"Host '{hostname}' is not allowed. Add it to CONNECTOR_ALLOWED_HOSTS.",
+                ForbiddenError(
+                    f"Host '{hostname}' is not allowed. Add it to CONNECTOR_ALLOWED_HOSTS.",
+                    code="forbidden",
+                ),
             )
             return
         method = scope.get("method", "GET")
@@ -112,19 +130,17 @@ class SecurityMiddleware:
                 scope,
                 receive,
                 send,
-                403,
-                f"Origin '{origin}' is not allowed. Add it to CONNECTOR_ALLOWED_ORIGINS.",
+                ForbiddenError(
+                    f"Origin '{origin}' is not allowed. Add it to CONNECTOR_ALLOWED_ORIGINS.",
+                    code="forbidden",
+                ),
             )
             return
-        if self.token and method != "OPTIONS" and not self._public(scope["path"]):
-            if not self._token_ok(scope, headers):
-                await self._refuse(
-                    scope,
-                    receive,
-                    send,
-                    401,
-                    "This connector needs its API token: send `Authorization: Bearer TOKEN`.",
-                )
+        access = classify(method, scope["path"])
+        if access != "public" and method != "OPTIONS":
+            refusal = self._credential_refusal(access == "model", scope, headers)
+            if refusal is not None:
+                await self._refuse(scope, receive, send, refusal)
                 return
         if kind == "http":
             too_large = False
@@ -143,9 +159,10 @@ class SecurityMiddleware:
                     scope,
                     receive,
                     send,
-                    413,
-                    f"Request body is too large (limit {self.max_body} bytes; "
-                    "CONNECTOR_MAX_BODY_BYTES).",
+                    PayloadTooLargeError(
+                        f"Request body is too large (limit {self.max_body} bytes; "
+                        "CONNECTOR_MAX_BODY_BYTES)."
+                    ),
                 )
                 return
         await self.app(scope, receive, send)
@@ -157,41 +174,66 @@ class SecurityMiddleware:
         # Same origin: the page was served by this very host:port.
         return urlsplit(value).netloc == host_header.strip().lower() and value != "null"
 
-    @staticmethod
-    def _public(path: str) -> bool:
-        return path in _PUBLIC_PATHS or path.startswith(_PUBLIC_PREFIXES)
+    def _credential_refusal(
+        self, model_api: bool, scope: Scope, headers: Headers
+    ) -> AuthenticationError | None:
+        """None when the request may pass; else why not."""
+        given = _credential(scope, headers)
+        if self.token and _same(given, self.token):
+            return None
+        program_key = _required_program_key(scope) if model_api else None
+        if program_key is not None:
+            if _same(given, program_key):
+                return None
+            return AuthenticationError(
+                "This connector wants a key from programs: send `Authorization: Bearer KEY` "
+                "(or `x-api-key: KEY`). The key is in the app's Settings, under "
+                "Connect your tools.",
+                code="invalid_api_key",
+            )
+        if self.token is None:
+            return None
+        if model_api and not self.token_guards_model_api:
+            client = scope.get("client")
+            if is_loopback_ip(client[0] if client else None):
+                return None
+        return AuthenticationError(
+            "This connector needs its API token: send `Authorization: Bearer "
+            "TOKEN` (or `x-api-key: TOKEN`).",
+            code="invalid_api_token",
+        )
 
-    def _token_ok(self, scope: Scope, headers: Headers) -> bool:
-        assert self.token is not None
-        given = ""
-        auth = headers.get("authorization", "")
-        if auth.lower().startswith("bearer "):
-            given = auth[7:].strip()
-        elif scope["type"] == "websocket":
-            query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-            given = (query.get("token") or [""])[0]
-        return hmac.compare_digest(given.encode(), self.token.encode())
-
     @staticmethod
-    async def _refuse(
-        scope: Scope, receive: Receive, send: Send, status: int, message: str
-    ) -> None:
+    async def _refuse(scope: Scope, receive: Receive, send: Send, exc: ConnectorError) -> None:
         if scope["type"] == "websocket":
             # Closing before accept makes the server answer the handshake with 403.
-            await send({"type": "websocket.close", "code": 1008, "reason": message[:120]})
+            await send({"type": "websocket.close", "code": 1008, "reason": exc.message[:120]})
             return
-        kind, code = _REFUSALS[status]
-        body = json.dumps(
-            {"error": {"message": message, "type": kind, "param": None, "code": code}}
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await dialects.error_response(scope["path"], exc)(scope, receive, send)
+
+
+def _credential(scope: Scope, headers: Headers) -> str:
+    auth = headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip()
+    if "x-api-key" in headers:
+        return headers["x-api-key"].strip()
+    if scope["type"] == "websocket":
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        return (query.get("token") or [""])[0]
+    return ""
+
+
+def _same(given: str, expected: str) -> bool:
+    return bool(given) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def _required_program_key(scope: Scope) -> str | None:
+    """The programs' key when the runtime setting says programs need one. Read from
+    the app's services (Starlette puts the app in the scope before any middleware)."""
+    state = getattr(scope.get("app"), "state", None)
+    services = getattr(state, "services", None)
+    if services is None:
+        return None
+    key: str | None = services.runtime.required_program_key()
+    return key

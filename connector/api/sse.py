@@ -1,34 +1,30 @@
-"""Serialising chat streams as Server-Sent Events, and tying request lifetimes to
-the client's connection so a disconnect cancels the upstream request at once."""
+"""Streaming responses (SSE, and NDJSON for the Ollama dialect), and tying request
+lifetimes to the client's connection so a disconnect cancels the upstream request at
+once. What goes into each frame is the dialect's business (`connector.dialects`)."""
 
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 import anyio
 from fastapi import Request
-from fastapi.sse import EventSourceResponse
+from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from connector.api.errors import error_body
+from connector.dialects import openai_chat
+from connector.dialects.base import dumps
 from connector.errors import ConnectorError
-from connector.services.chat import ChatStream
 
 T = TypeVar("T")
-DONE = b"data: [DONE]\n\n"
+SSE_MEDIA_TYPE = "text/event-stream"
+NDJSON_MEDIA_TYPE = "application/x-ndjson"
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
-def frame(payload: str | bytes) -> bytes:
-    data = payload.encode() if isinstance(payload, str) else payload
-    return b"data: " + data + b"\n\n"
-
-
-class StreamingEvents(EventSourceResponse):
-    """An SSE response that watches for the client going away even while the
+class StreamingEvents(StreamingResponse):
+    """A streamed response that watches for the client going away even while the
     upstream is silent (a model loading, a long think), and then cancels it."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -47,28 +43,36 @@ class StreamingEvents(EventSourceResponse):
             group.cancel_scope.cancel()
 
 
-async def chat_events(stream: ChatStream) -> StreamingEvents:
+async def open_stream(
+    chunks: AsyncGenerator[T, None],
+    encode: Callable[[AsyncIterator[T]], AsyncIterator[bytes]],
+    media_type: str = SSE_MEDIA_TYPE,
+) -> StreamingEvents:
     """Start the stream before answering, so errors that happen before the first
-    chunk (model not found, upstream down) keep their HTTP status."""
-    chunks = stream.chunks
+    chunk (model not found, upstream down) keep their HTTP status and reach the
+    client in its dialect; after that, `encode` frames chunks and errors alike."""
     try:
-        first = await anext(chunks)
+        first: list[T] = [await anext(chunks)]
     except StopAsyncIteration:
-        first = None
+        first = []
+    except BaseException:
+        await chunks.aclose()
+        raise
+
+    async def replay() -> AsyncIterator[T]:
+        for item in first:
+            yield item
+        async for item in chunks:
+            yield item
 
     async def body() -> AsyncIterator[bytes]:
         try:
-            if first is not None:
-                yield frame(first.model_dump_json())
-            async for chunk in chunks:
-                yield frame(chunk.model_dump_json())
-            yield DONE
-        except ConnectorError as exc:
-            yield frame(_json(error_body(exc)))
+            async for data in encode(replay()):
+                yield data
         finally:
             await chunks.aclose()
 
-    return StreamingEvents(body(), headers=SSE_HEADERS)
+    return StreamingEvents(body(), media_type=media_type, headers=SSE_HEADERS)
 
 
 def events_from(items: AsyncIterator[dict[str, Any]]) -> StreamingEvents:
@@ -77,16 +81,12 @@ def events_from(items: AsyncIterator[dict[str, Any]]) -> StreamingEvents:
     async def body() -> AsyncIterator[bytes]:
         try:
             async for item in items:
-                yield frame(_json(item))
-            yield DONE
+                yield openai_chat.frame(dumps(item))
+            yield openai_chat.DONE
         except ConnectorError as exc:
-            yield frame(_json(error_body(exc)))
+            yield openai_chat.error_frame(exc)
 
-    return StreamingEvents(body(), headers=SSE_HEADERS)
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
+    return StreamingEvents(body(), media_type=SSE_MEDIA_TYPE, headers=SSE_HEADERS)
 
 
 async def cancel_on_disconnect(request: Request, work: Awaitable[T]) -> T:

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from connector.api.deps import ChatDep
-from connector.api.sse import cancel_on_disconnect, chat_events
+from connector.api.sse import cancel_on_disconnect, open_stream
+from connector.dialects import openai_chat
 from connector.schemas import ChatCompletion, ChatRequest, ErrorResponse, Surface
+from connector.services.callers import Caller
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 413, 429, 502, 503, 504)
 }
-# Streaming routes return their own EventSourceResponse (so an error before the first
+# Streaming routes return their own streaming response (so an error before the first
 # chunk keeps its HTTP status); this only documents the media type.
 SSE_DOC: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}
@@ -28,8 +31,15 @@ async def _complete(
     body: ChatRequest, request: Request, chat: ChatDep, surface: Surface
 ) -> Response:
     if body.stream:
-        return await chat_events(chat.open(body, "v1" if surface == "v1" else "sse"))
-    completion = await cancel_on_disconnect(request, chat.complete(body, surface))
+        # The drop-in routes send the usage chunk only when asked, as OpenAI does.
+        include_usage = bool(body.stream_options and body.stream_options.include_usage)
+        stream = chat.open(body, Caller.of(request, "v1" if surface == "v1" else "sse"))
+        return await open_stream(
+            stream.chunks, partial(openai_chat.sse_frames, include_usage=include_usage)
+        )
+    completion = await cancel_on_disconnect(
+        request, chat.complete(body, Caller.of(request, surface))
+    )
     return Response(completion.model_dump_json(exclude_none=True), media_type="application/json")
 
 
@@ -54,6 +64,7 @@ async def v1_chat_completions(body: ChatRequest, request: Request, chat: ChatDep
 
 
 @router.post("/chat/completions/stream", responses={**ERRORS, **SSE_DOC})
-async def chat_completions_stream(body: ChatRequest, chat: ChatDep) -> Response:
+async def chat_completions_stream(body: ChatRequest, request: Request, chat: ChatDep) -> Response:
     """SSE: `chat.completion.chunk` frames, a usage chunk (`choices: []`), `[DONE]`."""
-    return await chat_events(chat.open(body, "sse"))
+    stream = chat.open(body, Caller.of(request, "sse"))
+    return await open_stream(stream.chunks, partial(openai_chat.sse_frames, include_usage=True))

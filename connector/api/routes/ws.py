@@ -12,9 +12,11 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
 from connector.api.deps import ServicesDep
-from connector.api.errors import error_body
-from connector.errors import BadRequestError, ConnectorError, ValidationFailedError
+from connector.api.errors import validation_error
+from connector.dialects.openai_chat import error_body
+from connector.errors import BadRequestError, ConnectorError
 from connector.schemas import ChatRequest
+from connector.services.callers import Caller
 from connector.services.chat import ChatService
 
 router = APIRouter(tags=["websocket"])
@@ -24,6 +26,7 @@ class _ChatSocket:
     def __init__(self, ws: WebSocket, chat: ChatService) -> None:
         self.ws = ws
         self.chat = chat
+        self.caller = Caller.of(ws, "ws")
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self._send_lock = asyncio.Lock()
 
@@ -67,17 +70,13 @@ class _ChatSocket:
         try:
             request = ChatRequest.model_validate(message.get("request") or {})
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "request"
-            await self.send_error(
-                rid, ValidationFailedError(f"Invalid request: {where}: {first['msg']}", param=where)
-            )
+            await self.send_error(rid, validation_error(list(exc.errors())))
             return
         self.tasks[rid] = asyncio.create_task(self.run(rid, request))
 
     async def run(self, rid: str, request: ChatRequest) -> None:
         try:
-            stream = self.chat.open(request, "ws")
+            stream = self.chat.open(request, self.caller)
             async with contextlib.aclosing(stream.chunks) as chunks:
                 async for chunk in chunks:
                     if chunk.choices:
