@@ -105,15 +105,24 @@ def take_cpus(enabled: bool) -> tuple[set[int] | None, set[int] | None]:
 
 @contextmanager
 def running_connector(
-    upstream: str, api_key: str, cpus: set[int] | None = None
+    upstream: str,
+    api_key: str,
+    cpus: set[int] | None = None,
+    ollama: str | None = None,
 ) -> Iterator[tuple[str, int]]:
     """The connector (usage recording on, data in a temporary directory) in front of
-    `upstream`; yields its URL and process id."""
+    `upstream` (OpenAI-compatible) and `ollama` (Ollama's API) when given; yields its URL
+    and process id."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="connector-bench-") as data_dir:
         env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("CONNECTOR_", "OPENAI_"))},
+            **{
+                k: v
+                for k, v in os.environ.items()
+                if not k.startswith(("CONNECTOR_", "OPENAI_", "OLLAMA_"))
+            },
+            **({"OLLAMA_BASE_URL": ollama} if ollama else {}),
             "OPENAI_BASE_URL": upstream,
             "OPENAI_API_KEY": api_key,
             "CONNECTOR_DATA_DIR": data_dir,
@@ -139,6 +148,12 @@ def nodelay_socket_options() -> list[tuple[int, int, int]]:
     # Without TCP_NODELAY, httpx's separate header and body writes meet the peer's
     # delayed ACK and every request would measure ~40 ms.
     return [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+
+
+def fake_ollama_url(upstream: str, given: str | None) -> str | None:
+    """The fake upstream serves Ollama's API beside its OpenAI one (`/v1`); a given
+    upstream is OpenAI-compatible only."""
+    return None if given else upstream.removesuffix("/v1")
 
 
 def percentile(values: list[float], pct: float) -> float:

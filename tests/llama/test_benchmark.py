@@ -23,6 +23,7 @@ def test_bench_latency_runs_against_llama_server(llama: LlamaServer) -> None:
         "-n", "10",
         "--stream-n", "10",
         "--warmup", "2",
+        "--surfaces", "v1",
     ]  # fmt: skip
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=REPO)
     assert done.returncode == 0, f"{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
@@ -33,4 +34,4 @@ def test_bench_latency_runs_against_llama_server(llama: LlamaServer) -> None:
         assert n == 10
         direct50, _, via50, _, _, _ = numbers
         assert direct50 > 0 and via50 > 0
-    assert "usage recorded by the connector: 24 requests (expected 24)" in done.stdout
+    assert "usage recorded by the connector: 25 requests (expected 25)" in done.stdout

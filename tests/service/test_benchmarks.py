@@ -21,9 +21,12 @@ def _run(script: str, *args: str) -> str:
 
 def test_bench_latency_on_the_fake_upstream() -> None:
     out = _run("bench_latency.py", "-n", "8", "--stream-n", "4", "--warmup", "2")
-    assert "usage recorded by the connector: 16 requests (expected 16)" in out
-    assert re.search(r"^\| blocking latency \(ms\)\s+\|\s+8 \|", out, re.M), out
-    assert re.search(r"^\| stream TTFT \(ms\)\s+\|\s+4 \|", out, re.M), out
+    # Each of the four surfaces: 2 + 8 blocking, 2 + 4 streams and one probe, each recorded.
+    assert "usage recorded by the connector: 68 requests (expected 68)" in out
+    for surface in ("", "/api/chat ", "/v1/messages ", "/v1/responses "):
+        label = re.escape(surface)
+        assert re.search(rf"^\| {label}blocking latency \(ms\)\s+\|\s+8 \|", out, re.M), out
+        assert re.search(rf"^\| {label}stream TTFT \(ms\)\s+\|\s+4 \|", out, re.M), out
 
 
 def test_bench_throughput_on_the_fake_upstream() -> None:
