@@ -95,6 +95,7 @@ class ProviderCall:
     request: ChatRequest
     schema: dict[str, Any] | None = None  # json_schema's schema, when one was asked for
     json_mode: bool = False  # json_object or json_schema
+    ollama: OllamaInput | None = None  # set by the Ollama dialect
 
 
 @dataclass(slots=True)
@@ -104,6 +105,31 @@ class ProviderChunk:
     tool_calls: list[ToolCall] | None = None
     finish_reason: str | None = None
     usage: Usage | None = None
+    # The upstream's own counters (Ollama's done line: durations in ns), passed on
+    # so the Ollama dialect can answer with Ollama's figures rather than measured ones.
+    timings: dict[str, int] | None = None
+
+
+@dataclass(slots=True)
+class EmbedCall:
+    """One embedding request with its provider and model resolved."""
+
+    model: str
+    input: str | list[Any]  # texts; OpenAI also takes token ids
+    options: dict[str, Any] | None = None  # Ollama only
+    keep_alive: str | int | float | None = None  # Ollama only
+    truncate: bool | None = None  # Ollama only
+    dimensions: int | None = None
+    encoding_format: str | None = None  # OpenAI only: "float" or "base64"
+    legacy: bool = False  # Ollama's older /api/embeddings: one prompt, no token count
+
+
+@dataclass(slots=True)
+class EmbedResult:
+    body: dict[str, Any]  # the upstream's answer in its own shape, for passthrough
+    vectors: list[Any]  # one per input: lists of floats (or base64 strings)
+    prompt_tokens: int = 0
+    latency_ms: float = 0.0  # measured by the embedding service
 
 
 @dataclass(slots=True)
@@ -125,6 +151,10 @@ class Provider(Protocol):
         ...
 
     async def list_models(self) -> ModelListing: ...
+
+    async def embed(self, call: EmbedCall) -> EmbedResult:
+        """Embed the call's input; raise ConnectorError subclasses."""
+        ...
 
     async def check(self) -> str:
         """Return a human-readable description of the upstream; raise when unusable."""

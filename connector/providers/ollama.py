@@ -28,7 +28,10 @@ from connector.errors import (
 )
 from connector.providers.base import (
     KEEPALIVE_CONNECTIONS,
+    EmbedCall,
+    EmbedResult,
     ModelListing,
+    OllamaInput,
     ProviderCall,
     ProviderChunk,
     parse_stream_object,
@@ -140,13 +143,40 @@ def _extra_options(req: ChatRequest) -> dict[str, Any]:
     return options
 
 
+# The done line's counters, passed on as Ollama's own timings (durations in ns).
+TIMING_FIELDS = (
+    "total_duration",
+    "load_duration",
+    "prompt_eval_count",
+    "prompt_eval_duration",
+    "eval_count",
+    "eval_duration",
+)
+
+
+def _generate_fields(model: str, gen: OllamaInput) -> dict[str, Any]:
+    """An /api/generate body: the prompt as the client wrote it, so `raw`, `suffix`,
+    `template` and `context` mean to Ollama what they meant to the client."""
+    payload: dict[str, Any] = {"model": model, "prompt": gen.prompt, "stream": True}
+    for key in ("suffix", "system", "template", "raw", "images", "context"):
+        value = getattr(gen, key)
+        if value is not None:
+            payload[key] = value
+    return payload
+
+
 def build_payload(call: ProviderCall) -> dict[str, Any]:
     req: ChatRequest = call.request
-    payload: dict[str, Any] = {
-        "model": call.model,
-        "messages": [_message(m) for m in req.messages],
-        "stream": True,
-    }
+    payload: dict[str, Any]
+    native = call.ollama
+    if native is not None and native.prompt is not None:
+        payload = _generate_fields(call.model, native)
+    else:
+        payload = {
+            "model": call.model,
+            "messages": [_message(m) for m in req.messages],
+            "stream": True,
+        }
     if req.keep_alive is not None:
         payload["keep_alive"] = req.keep_alive
     options = _extra_options(req)
@@ -167,7 +197,9 @@ def build_payload(call: ProviderCall) -> dict[str, Any]:
     elif call.json_mode:
         payload["format"] = "json"
     # `think` only when asked for: Ollama answers 400 for models without thinking.
-    if req.reasoning_effort is not None:
+    if native is not None and native.think is not None:
+        payload["think"] = native.think  # an Ollama client's own value, as it wrote it
+    elif req.reasoning_effort is not None:
         effort = req.reasoning_effort
         payload["think"] = (
             False if effort in ("none", "minimal") else ("high" if effort == "xhigh" else effort)
@@ -277,6 +309,8 @@ class OllamaProvider:
 
     async def stream(self, call: ProviderCall) -> AsyncGenerator[ProviderChunk, None]:
         payload = build_payload(call)
+        generating = call.ollama is not None and call.ollama.prompt is not None
+        path = "/api/generate" if generating else "/api/chat"
         tool_index = 0
         with self._translated():
             async with self._post_stream(f"{self._base_url}{path}", payload) as response:
@@ -289,12 +323,13 @@ class OllamaProvider:
                     if not line.strip():
                         continue
                     data = parse_stream_object(line, "Ollama")
-                    message = data.get("message") or {}
+                    # /api/generate sends `response` and `thinking` at the top level.
+                    message = data if generating else (data.get("message") or {})
                     calls = _tool_calls(message.get("tool_calls"), tool_index)
                     if calls:
                         tool_index += len(calls)
                     chunk = ProviderChunk(
-                        content=message.get("content") or "",
+                        content=message.get("response" if generating else "content") or "",
                         reasoning=message.get("thinking") or "",
                         tool_calls=calls,
                     )
@@ -311,6 +346,9 @@ class OllamaProvider:
                         )
                     yield chunk
 
+                        chunk.timings = {
+                            k: int(data[k]) for k in TIMING_FIELDS if data.get(k) is not None
+                        }
     async def _get_json(self, path: str) -> Any:
         with self._translated():
             response = await self._client.get(
@@ -340,11 +378,13 @@ class OllamaProvider:
         data = await self._get_json("/api/version")
         return f"Ollama {data.get('version', '?')} at {self._base_url}"
 
-    async def pull(self, name: str) -> AsyncIterator[dict[str, Any]]:
+    async def pull(
+        self, name: str, insecure: bool | None = None
+    ) -> AsyncGenerator[dict[str, Any], None]:
         """Stream Ollama's pull progress objects; cancelling stops the pull request."""
         with self._translated():
             async with self._client.stream(
-                "POST", f"{self._base_url}/api/pull", json={"model": name, "stream": True}
+                "POST", f"{self._base_url}/api/pull", json=sent
             ) as response:
                 if response.status_code >= 400:
                     body = await response.aread()
@@ -363,6 +403,9 @@ class OllamaProvider:
                     )
                     break
                 except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+        sent: dict[str, Any] = {"model": name, "stream": True}
+        if insecure is not None:
+            sent["insecure"] = insecure
                     # A pooled connection Ollama had closed (restarted since, or its
                     # keep-alive ran out) fails before any answer: nothing was received,
                     # so one retry on a fresh connection is safe, as for OpenAI.
@@ -373,3 +416,69 @@ class OllamaProvider:
                 ):
                     if line.strip():
                         yield parse_stream_object(line, "Ollama")
+
+    async def call_api(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        *,
+        model: str = "",
+        slow: bool = False,
+    ) -> Any:
+        """One of Ollama's own JSON routes (tags, show, ps, delete, a load call), its
+        answer passed back as Ollama wrote it (None for an empty body); an error status
+        becomes the matching ConnectorError (404: the `ollama pull` hint for `model`).
+        `slow` calls (loading a model) get the generation read timeout."""
+        timeout = httpx.USE_CLIENT_DEFAULT if slow else self._models_timeout
+        with self._translated():
+            response = await self._client.request(
+                method, f"{self._base_url}{path}", json=body, timeout=timeout
+            )
+        if response.status_code >= 400:
+            raise self._status_error(
+                response.status_code, response.content, model, response.headers
+            )
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise UpstreamError(f"Ollama sent data that is not JSON for {path}") from exc
+
+    async def embed(self, call: EmbedCall) -> EmbedResult:
+        if not isinstance(call.input, str) and not all(isinstance(i, str) for i in call.input):
+            raise BadRequestError(
+                "Ollama embeds text: input must be a string or a list of strings "
+                "(token ids are for OpenAI models).",
+                param="input",
+            )
+        body: dict[str, Any] = {"model": call.model}
+        if call.legacy:
+            body["prompt"] = call.input if isinstance(call.input, str) else " ".join(call.input)
+        else:
+            body["input"] = call.input
+            if call.truncate is not None:
+                body["truncate"] = call.truncate
+            if call.dimensions is not None:
+                body["dimensions"] = call.dimensions
+        if call.options:
+            body["options"] = call.options
+        if call.keep_alive is not None:
+            body["keep_alive"] = call.keep_alive
+        path = "/api/embeddings" if call.legacy else "/api/embed"
+        with self._translated():
+            # Embedding a long batch takes as long as a generation: the read timeout.
+            response = await self._client.post(f"{self._base_url}{path}", json=body)
+        if response.status_code >= 400:
+            raise self._status_error(
+                response.status_code, response.content, call.model, response.headers
+            )
+        try:
+            data = response.json()
+        except ValueError as exc:
+            raise UpstreamError(f"Ollama sent data that is not JSON for {path}") from exc
+        vectors = [data.get("embedding") or []] if call.legacy else data.get("embeddings") or []
+        return EmbedResult(
+            body=data, vectors=vectors, prompt_tokens=int(data.get("prompt_eval_count") or 0)
+        )

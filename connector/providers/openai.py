@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import json
 from collections.abc import AsyncGenerator, Callable, Iterator
 from contextlib import AsyncExitStack, contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from connector.config import ProviderName
 from connector.errors import (
@@ -20,6 +21,8 @@ from connector.errors import (
 )
 from connector.providers.base import (
     KEEPALIVE_CONNECTIONS,
+    EmbedCall,
+    EmbedResult,
     ModelListing,
     ProviderCall,
     ProviderChunk,
@@ -253,6 +256,15 @@ class OpenAIProvider:
                                 messages=[],  # replaced by params["messages"]
                                 stream=True,
                                 stream_options={"include_usage": True},
+        gen = call.ollama
+        if gen is not None and (gen.suffix or gen.raw or gen.template):
+            # Chat Completions always applies the model's chat template and has no
+            # fill-in-the-middle: these cannot be honoured, so they are refused.
+            raise BadRequestError(
+                "suffix, raw and template need an Ollama model; "
+                f"'{call.model}' is served by an OpenAI-compatible API.",
+                param="suffix" if gen.suffix else ("raw" if gen.raw else "template"),
+            )
                                 # The body goes as plain JSON: our schemas have checked
                                 # it, unknown OpenAI fields pass through, and the SDK's
                                 # typed-parameter transform (0.3 ms for two messages,
@@ -313,6 +325,30 @@ class OpenAIProvider:
         options: Any = {"timeout": self._models_timeout}
         try:
             rendered = await client.post(
+    async def embed(self, call: EmbedCall) -> EmbedResult:
+        client = self._get_client()
+        extra: dict[str, Any] = {}
+        if call.dimensions is not None:
+            extra["dimensions"] = call.dimensions
+        fmt: Literal["float", "base64"] = "base64" if call.encoding_format == "base64" else "float"
+        with self._translated(call.model):
+            # The raw answer: passed on as is to OpenAI-shaped clients (base64 vectors
+            # stay strings), read for its vectors and token count otherwise.
+            raw = await client.embeddings.with_raw_response.create(
+                model=call.model, input=call.input, encoding_format=fmt, **extra
+            )
+        try:
+            data = json.loads(raw.text)
+        except ValueError as exc:
+            raise UpstreamError("OpenAI sent embeddings that are not JSON") from exc
+        items = sorted(data.get("data") or [], key=lambda item: item.get("index", 0))
+        usage = data.get("usage") or {}
+        return EmbedResult(
+            body=data,
+            vectors=[item.get("embedding") for item in items],
+            prompt_tokens=int(usage.get("prompt_tokens") or 0),
+        )
+
                 f"{root}/apply-template",
                 body={k: params[k] for k in ("messages", "tools") if k in params},
                 cast_to=object,
