@@ -8,14 +8,30 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from fastapi.staticfiles import StaticFiles
 
 from connector import __version__
 from connector.api import errors
-from connector.api.routes import chat, conversations, models, usage, ws
+from connector.api.routes import (
+    anthropic,
+    chat,
+    conversations,
+    embeddings,
+    models,
+    ollama,
+    responses,
+    usage,
+    ws,
+)
 from connector.api.routes import settings as settings_routes
 from connector.api.security import SecurityMiddleware
 from connector.config import Settings
@@ -78,11 +94,15 @@ def create_app(settings: Settings | None = None, *, settle_heap: bool = False) -
 
     for router in (
         chat.router,
+        anthropic.router,
         ws.router,
         models.router,
         settings_routes.router,
         usage.router,
         conversations.router,
+        responses.router,
+        embeddings.router,
+        ollama.router,
     ):
         app.include_router(router)
 
@@ -116,8 +136,12 @@ def _mount_spa(app: FastAPI) -> None:
             return FileResponse(index, headers={"Cache-Control": "no-cache"})
         return HTMLResponse(_NO_UI)
 
-    @app.get("/", include_in_schema=False)
-    async def root() -> Response:
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
+    async def root(request: Request) -> Response:
+        # Programs probe `/` as they probe Ollama (Open WebUI, the ollama libraries):
+        # they get Ollama's answer; a browser (it asks for HTML) gets the UI.
+        if "text/html" not in request.headers.get("accept", ""):
+            return PlainTextResponse("Ollama is running")
         return RedirectResponse("/app/chat") if index.is_file() else HTMLResponse(_NO_UI)
 
     @app.get("/app", include_in_schema=False)

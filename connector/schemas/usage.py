@@ -81,14 +81,35 @@ class SeriesPoint(BaseModel):
 
 class UsageSummary(BaseModel):
     totals: Totals
+class ClientSurfaceUsage(BaseModel):
+    """One calling program on one surface: what it spent (the Monitoring page's
+    "By client" table)."""
+
+    client: str
+    surface: Surface
+    requests: int
+    errors: int
+    embeds: int = Field(description="Embedding calls among `requests`.")
+    prompt_tokens: int
+    completion_tokens: int
+    reasoning_tokens: int
+    total_tokens: int
+    cost_usd: float
+    saved_usd: float
+    avg_latency_ms: float | None
+
+
     by_model: list[ModelUsage]
     series: list[SeriesPoint]
     recent: list[UsageRecordPublic]
+    by_client: list[ClientSurfaceUsage]
     bucket: Bucket
     since: datetime | None = None
     until: datetime | None = None
 
 
+    client: str | None = None
+    surface: Surface | None = None
 class ClientUsage(BaseModel):
     """One calling program (from the records' `client`): how much and how lately."""
 

@@ -18,7 +18,7 @@ from connector.schemas import (
     UsageRecordPublic,
     UsageSummary,
 )
-from connector.schemas.usage import ClientUsage
+from connector.schemas.usage import ClientSurfaceUsage, ClientUsage, Surface
 from connector.services.monitor import MonitorHub
 from connector.services.recorder import InflightEntry, UsageEntry, UsageRecorder, _Batch
 from connector.tables import UsageRecord
@@ -280,6 +280,23 @@ def _by_model(conn: Connection, where: list[ColumnElement[bool]]) -> list[ModelU
         values["tokens_per_s"] = gen_tokens / (gen_ms / 1000) if gen_ms > 0 else None
         result.append(ModelUsage.model_validate(values))
     return result
+
+
+def _by_client(conn: Connection, where: list[ColumnElement[bool]]) -> list[ClientSurfaceUsage]:
+    """Spending per calling program and surface, the busiest first."""
+    rows = conn.execute(
+        select(
+            _C.client,
+            _C.surface,
+            *_sums(),
+            _count_if(_C.kind == "embed").label("embeds"),
+            func.avg(case((_C.status == "ok", _C.latency_ms))).label("avg_latency_ms"),
+        )
+        .where(*where)
+        .group_by(_C.client, _C.surface)
+        .order_by(func.count().desc(), _C.client, _C.surface)
+    ).all()
+    return [ClientSurfaceUsage.model_validate(row._asdict()) for row in rows]
 
 
 def _series(

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import ollama
 
 from tests.fakes.upstream import FakeUpstream
 
@@ -81,6 +82,10 @@ def test_screenshots_of_every_page(
     send_message(seed, "Why is the sky blue?")
     wait_reply_done(seed)
     seed.locator(".conv.active .conv-meta", has_text="4 msg").wait_for()
+    # A program on Ollama's API too, so Monitoring's "By client" table has two callers.
+    ollama.Client(host=live_server).chat(
+        model="gpt-oss:20b", messages=[{"role": "user", "content": "Why is the sky blue?"}]
+    )
     chat_url = seed.url
     add_rich_turn(live_server, chat_url.rsplit("/", 1)[-1])
 

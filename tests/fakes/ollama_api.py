@@ -158,7 +158,7 @@ def token_delays(lines: list[dict[str, Any]], delay: float) -> list[float]:
     none for the first line and for bookkeeping lines (done, errors)."""
     waits = []
     for i, line in enumerate(lines):
-        message = line.get("message") or {}
+        message = line.get("message") or {"content": line.get("response"), **line}
         carries = message.get("content") or message.get("thinking") or message.get("tool_calls")
         waits.append(delay if i > 0 and (carries or "error" in line) else 0.0)
     return waits
@@ -166,19 +166,64 @@ def token_delays(lines: list[dict[str, Any]], delay: float) -> list[float]:
 
 def routes(up: FakeUpstream) -> list[Route]:
     async def chat(request: Request) -> Response:
+def load_answer(model: str, body: dict[str, Any], generate: bool) -> dict[str, Any]:
+    """Ollama's answer to a load call (no messages / no prompt); `keep_alive: 0` unloads."""
+    unload = body.get("keep_alive") in (0, "0", "0s", "0m")
+    answer: dict[str, Any] = {"model": model, "created_at": "2024-09-12T21:17:29.110811Z"}
+    if generate:
+        answer["response"] = ""
+    else:
+        answer["message"] = {"role": "assistant", "content": ""}
+    answer.update(done_reason="unload" if unload else "load", done=True)
+    return answer
+
+
+def generate_line(chat_line: dict[str, Any]) -> dict[str, Any]:
+    """/api/generate's line for a /api/chat line: `response` and `thinking` at the top."""
+    out = {k: v for k, v in chat_line.items() if k != "message"}
+    message = chat_line.get("message")
+    if message is not None:
+        out["response"] = message.get("content", "")
+        if message.get("thinking"):
+            out["thinking"] = message["thinking"]
+    return out
+
+
+def embed_body(model: str, texts: list[str]) -> dict[str, Any]:
+    recorded = load_json("ollama/embed.json")
+    vectors = recorded["embeddings"]
+    return {
+        "model": model,
+        "embeddings": [vectors[i % len(vectors)] for i in range(len(texts))],
+        "total_duration": recorded["total_duration"],
+        "load_duration": recorded["load_duration"],
+        "prompt_eval_count": sum(len(t.split()) + 3 for t in texts),
+    }
+
+
         body = await up.record(request)
         if not isinstance(body, dict):
+        return await _generation(request, generate=False)
+
+    async def generate(request: Request) -> Response:
+        return await _generation(request, generate=True)
+
+    async def _generation(request: Request, generate: bool) -> Response:
             return error(400, "invalid request body")
         model = str(body.get("model") or "")
         if not model:
             return error(400, "model is required")
         stream = body.get("stream", True) is not False
         scenario = up.pick("ollama", model, body)
+        shape = generate_line if generate else (lambda line: line)
         failure = _error_for(scenario, model)
         if failure is not None:
             return failure
         if scenario == "stall" or (scenario == "slow" and not stream):
             return Stall(up.stall_seconds, up.note_cancelled)
+        # Ollama's load call: an empty prompt, or a `messages` list that is empty.
+        if (not body.get("prompt")) if generate else body.get("messages") == []:
+            return JSONResponse(load_answer(model, body, generate))
         if not stream:
             await up.generation_time(
                 sum(token_delays(chat_lines(scenario, model, body, up.slow_chunks), up.chunk_delay))
@@ -186,11 +231,13 @@ def routes(up: FakeUpstream) -> list[Route]:
             if scenario == "midstream_error":
                 return error(500, "an error was encountered while running the model")
             if scenario == "default":
-                return JSONResponse(_echo(load_json("ollama/chat_nonstream.json"), model))
+                return JSONResponse(shape(_echo(load_json("ollama/chat_nonstream.json"), model)))
             if scenario == "thinking":
-                return JSONResponse(_echo(load_json("ollama/chat_nonstream_thinking.json"), model))
-            return JSONResponse(join_lines(chat_lines(scenario, model, body, up.slow_chunks)))
-        lines = chat_lines(scenario, model, body, up.slow_chunks)
+                recorded = load_json("ollama/chat_nonstream_thinking.json")
+                return JSONResponse(shape(_echo(recorded, model)))
+            joined = join_lines(chat_lines(scenario, model, body, up.slow_chunks))
+            return JSONResponse(shape(joined))
+        lines = [shape(line) for line in chat_lines(scenario, model, body, up.slow_chunks)]
         delay = max(up.chunk_delay, up.slow_delay) if scenario == "slow" else up.chunk_delay
         pieces: list[Piece] = [
             (wait, (json.dumps(line) + "\n").encode())
@@ -275,8 +322,39 @@ def routes(up: FakeUpstream) -> list[Route]:
 
     return [
         Route("/api/chat", chat, methods=["POST"]),
+    async def embed(request: Request) -> Response:
+        body = await up.record(request)
+        if not isinstance(body, dict):
+            return error(400, "invalid request body")
+        model = str(body.get("model") or "")
+        failure = _error_for(up.pick("ollama", model, body), model)
+        if failure is not None:
+            return failure
+        given = body.get("input")
+        texts = [given] if isinstance(given, str) else list(given or [])
+        return JSONResponse(embed_body(model, [str(t) for t in texts]))
+
+    async def embeddings(request: Request) -> Response:
+        body = await up.record(request)
+        model = str((body or {}).get("model") or "")
+        failure = _error_for(up.pick("ollama", model, body or {}), model)
+        if failure is not None:
+            return failure
+        return JSONResponse(load_json("ollama/embeddings_legacy.json"))
+
+    async def delete(request: Request) -> Response:
+        body = await up.record(request)
+        name = str((body or {}).get("model") or (body or {}).get("name") or "")
+        if up.pick("ollama", name, body or {}) == "not_found":
+            return error(404, f"model '{name}' not found")
+        return Response(status_code=200)
+
         Route("/api/pull", pull, methods=["POST"]),
         Route("/api/tags", tags, methods=["GET"]),
+        Route("/api/generate", generate, methods=["POST"]),
+        Route("/api/embed", embed, methods=["POST"]),
+        Route("/api/embeddings", embeddings, methods=["POST"]),
+        Route("/api/delete", delete, methods=["DELETE"]),
         Route("/api/version", version, methods=["GET"]),
         Route("/api/ps", ps, methods=["GET"]),
         Route("/api/show", show, methods=["POST"]),

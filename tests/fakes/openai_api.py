@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import struct
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -177,6 +179,25 @@ def token_delays(frames: list[dict[str, Any]], delay: float) -> list[float]:
     """The wait before each frame: a model's per-token pace for frames carrying tokens,
     none for the first frame and for the finish and usage frames."""
     waits = []
+def embeddings_body(model: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The recorded answer with one vector per input (base64 when asked, as OpenAI
+    encodes it: little-endian float32) and `words + 3` tokens an input."""
+    recorded = load_json("openai/embeddings.json")
+    vector = recorded["data"][0]["embedding"]
+    given = body.get("input")
+    texts = [given] if isinstance(given, str) else list(given or [])
+    as_base64 = body.get("encoding_format") == "base64"
+    packed = base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
+    recorded["data"] = [
+        {"object": "embedding", "index": i, "embedding": packed if as_base64 else vector}
+        for i in range(len(texts))
+    ]
+    tokens = sum(len(str(t).split()) + 3 if isinstance(t, str) else len(t) for t in texts)
+    recorded["usage"] = {"prompt_tokens": tokens, "total_tokens": tokens}
+    recorded["model"] = model
+    return recorded
+
+
     for i, frame in enumerate(frames):
         delta = frame["choices"][0]["delta"] if frame.get("choices") else {}
         carries = delta.get("content") or delta.get("tool_calls")
@@ -255,6 +276,17 @@ def routes(up: FakeUpstream) -> list[Route]:
         await up.record(request)
         denied = unauthorized(request)
         if denied is not None:
+    async def embeddings(request: Request) -> Response:
+        body = await up.record(request)
+        denied = unauthorized(request)
+        if denied is not None:
+            return denied
+        model = str((body or {}).get("model") or "")
+        failure = _error_for(up.pick("openai", model, body or {}), model)
+        if failure is not None:
+            return failure
+        return JSONResponse(embeddings_body(model, body or {}))
+
             return denied
         if up.scenario == "stall":
             return Stall(up.stall_seconds, up.note_cancelled)
@@ -268,3 +300,4 @@ def routes(up: FakeUpstream) -> list[Route]:
         Route("/v1/chat/completions", chat_completions, methods=["POST"]),
         Route("/v1/models", models, methods=["GET"]),
     ]
+        Route("/v1/embeddings", embeddings, methods=["POST"]),

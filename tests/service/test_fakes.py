@@ -15,6 +15,8 @@ from tests.fakes.upstream import FakeUpstream
 from tests.service.helpers import COLOR_SCHEMA, OLLAMA_TEXT, OPENAI_TEXT, parse_sse
 
 AUTH = {"Authorization": "Bearer sk-fake"}
+# Empty messages are Ollama's load call (answered as Ollama does); a chat needs one.
+_HI = [{"role": "user", "content": "Hi"}]
 
 
 def _ndjson(text: str) -> list[dict[str, object]]:
@@ -23,13 +25,13 @@ def _ndjson(text: str) -> list[dict[str, object]]:
 
 def test_ollama_stream_and_blocking(upstream: FakeUpstream) -> None:
     with httpx.Client(base_url=upstream.ollama_url) as client:
-        streamed = client.post("/api/chat", json={"model": "m1", "messages": []})
+        streamed = client.post("/api/chat", json={"model": "m1", "messages": _HI})
         assert streamed.headers["content-type"] == "application/x-ndjson"
         lines = _ndjson(streamed.text)
         assert all(line["model"] == "m1" for line in lines)
         assert "".join(line["message"]["content"] for line in lines) == OLLAMA_TEXT  # type: ignore[index]
         assert lines[-1]["done"] is True and lines[-1]["eval_count"] == 282
-        blocking = client.post("/api/chat", json={"model": "m1", "messages": [], "stream": False})
+        blocking = client.post("/api/chat", json={"model": "m1", "messages": _HI, "stream": False})
         assert blocking.json()["done"] is True and blocking.json()["model"] == "m1"
     assert [r.path for r in upstream.requests] == ["/api/chat", "/api/chat"]
     assert upstream.last("/api/chat").json["stream"] is False
@@ -41,7 +43,7 @@ def test_ollama_stream_and_blocking(upstream: FakeUpstream) -> None:
 )
 def test_ollama_error_scenarios(upstream: FakeUpstream, scenario: str, status: int) -> None:
     upstream.scenario = scenario
-    response = httpx.post(f"{upstream.ollama_url}/api/chat", json={"model": "x:1", "messages": []})
+    response = httpx.post(f"{upstream.ollama_url}/api/chat", json={"model": "x:1", "messages": _HI})
     assert response.status_code == status
     assert isinstance(response.json()["error"], str)
     if scenario == "rate_limited":
@@ -52,12 +54,12 @@ def test_ollama_error_scenarios(upstream: FakeUpstream, scenario: str, status: i
 
 def test_ollama_auto_scenarios(upstream: FakeUpstream) -> None:
     thinking = httpx.post(
-        f"{upstream.ollama_url}/api/chat", json={"model": "m", "messages": [], "think": "low"}
+        f"{upstream.ollama_url}/api/chat", json={"model": "m", "messages": _HI, "think": "low"}
     )
     assert any("thinking" in line["message"] for line in _ndjson(thinking.text))  # type: ignore[operator]
     structured = httpx.post(
         f"{upstream.ollama_url}/api/chat",
-        json={"model": "m", "messages": [], "format": COLOR_SCHEMA, "stream": False},
+        json={"model": "m", "messages": _HI, "format": COLOR_SCHEMA, "stream": False},
     )
     assert json.loads(structured.json()["message"]["content"]) == {
         "colors": ["red", "green", "blue"]
@@ -109,7 +111,7 @@ def test_openai_fake_needs_a_key(upstream: FakeUpstream) -> None:
 
 
 def test_openai_midstream_error_and_without_usage(upstream: FakeUpstream) -> None:
-    body = {"model": "m", "messages": [], "stream": True}
+    body = {"model": "m", "messages": _HI, "stream": True}
     plain = parse_sse(
         httpx.post(
             f"{upstream.openai_url}/chat/completions", json=body, headers=AUTH
@@ -129,7 +131,7 @@ def test_paced_streams_and_cancel_counting(upstream: FakeUpstream) -> None:
     upstream.chunk_delay = 0.05
     started = time.monotonic()
     httpx.post(
-        f"{upstream.ollama_url}/api/chat", json={"model": "m", "messages": [], "stream": False}
+        f"{upstream.ollama_url}/api/chat", json={"model": "m", "messages": _HI, "stream": False}
     )
     # A blocking answer takes as long as its 12 paced token pieces would.
     assert time.monotonic() - started >= 0.5

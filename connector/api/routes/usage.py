@@ -7,7 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter, Query
 
 from connector.api.deps import ServicesDep
-from connector.schemas import Bucket, UsageSummary
+from connector.schemas import Bucket, Surface, UsageSummary
 from connector.schemas.usage import ClientUsage
 from connector.services.usage import DEFAULT_POINTS, MAX_POINTS
 
@@ -26,8 +26,12 @@ async def get_usage(
         le=MAX_POINTS,
         description="At most this many time-series buckets, the newest ones",
     ),
+    client: str | None = Query(
+        None, description="Only this calling program (`client`, e.g. `ollama-python/0.6.3`)"
+    ),
+    surface: Surface | None = Query(None, description="Only requests on this surface"),
 ) -> UsageSummary:
-    return await services.usage.summary(since, until, bucket, points)
+    return await services.usage.summary(since, until, bucket, points, client, surface)
 
 
 @router.get("/usage/clients", response_model=list[ClientUsage])
