@@ -119,37 +119,60 @@ def test_parse_with_a_pydantic_model(client: openai.OpenAI) -> None:
     assert "red" in response.output_parsed.colors
 
 
-def test_function_call_round_trip(client: openai.OpenAI) -> None:
-    first = client.responses.create(
-        model=MODEL,
-        input="What is the weather in Paris?",
-        tools=[TOOL_PARAM],
-        tool_choice="required",
-        max_output_tokens=64,
-        temperature=0,
-    )
-    calls = [item for item in first.output if item.type == "function_call"]
-    assert calls, first.output
-    call = calls[0]
-    assert call.name == "get_weather" and call.call_id
-    assert isinstance(json.loads(call.arguments), dict)
-
+def test_function_call_and_its_output_reach_the_server_as_chat(
+    client: openai.OpenAI, llama: LlamaServer
+) -> None:
+    # SmolLM2's template has no tool calling, so the model never calls one itself; the
+    # round trip's second half is what matters upstream: the call and its output as chat
+    # messages the server accepts, giving its own answer to the same chat.
+    arguments = json.dumps({"city": "Paris"})
     history = [
         {"role": "user", "content": "What is the weather in Paris?"},
-        *[item.model_dump(exclude_none=True) for item in first.output],
-        {"type": "function_call_output", "call_id": call.call_id, "output": "Sunny, 21 C"},
+        {
+            "type": "function_call",
+            "call_id": "call_1",
+            "name": "get_weather",
+            "arguments": arguments,
+        },
+        {"type": "function_call_output", "call_id": "call_1", "output": "Sunny, 21 C"},
     ]
-    second = client.responses.create(
+    chat_tool = {
+        "type": "function",
+        "function": {k: v for k, v in WEATHER_TOOL.items() if k != "type"},
+    }
+    direct = llama.chat(
+        {
+            "model": llama.model,
+            "messages": [
+                history[0],
+                {
+                    "role": "assistant",
+                    "tool_calls": [
+                        {
+                            "id": "call_1",
+                            "type": "function",
+                            "function": {"name": "get_weather", "arguments": arguments},
+                        }
+                    ],
+                },
+                {"role": "tool", "tool_call_id": "call_1", "content": "Sunny, 21 C"},
+            ],
+            "tools": [chat_tool],
+            "max_tokens": 32,
+            "temperature": 0,
+        }
+    )
+    response = client.responses.create(
         model=MODEL,
         input=cast("ResponseInputParam", history),
         tools=[TOOL_PARAM],
         max_output_tokens=32,
         temperature=0,
     )
-    assert second.status in ("completed", "incomplete")
-    assert second.output and second.usage is not None
-    # The server saw the whole exchange: a longer prompt than the first turn's.
-    assert first.usage is not None and second.usage.input_tokens > first.usage.input_tokens
+    assert response.output_text == direct["choices"][0]["message"]["content"]
+    assert response.usage is not None
+    assert response.usage.input_tokens == direct["usage"]["prompt_tokens"]
+    assert [t.type for t in response.tools] == ["function"]
 
 
 def test_previous_response_id_store_false_retrieve_delete(
