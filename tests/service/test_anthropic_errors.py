@@ -133,6 +133,8 @@ def test_unreachable_upstream_is_an_api_error(
                      "source": {"type": "file", "file_id": "f"}}]}]}, "messages", id="bad-image"),
         pytest.param({**BODY, "tool_choice": {"type": "tool"}}, "tool_choice", id="no-tool-name"),
         pytest.param({**BODY, "thinking": {"type": "enabled"}}, "thinking", id="no-budget"),
+        pytest.param({**BODY, "messages": [{"role": "assistant", "content": [{"type":
+                     "redacted_thinking", "data": "x"}]}]}, "messages", id="nothing-to-send"),
     ],
 )  # fmt: skip
 def test_invalid_request_is_400_not_422(

@@ -5,7 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from pydantic import ValidationError
+
 from connector.dialects.base import dumps
+from connector.errors import BadRequestError
 from connector.schemas import ChatMessage, ChatRequest, FunctionCall, ToolCall
 from connector.schemas.anthropic import (
     CountTokensRequest,
@@ -216,4 +219,10 @@ def to_chat_request(body: CountTokensRequest) -> ChatRequest:
         )
         if body.top_k is not None:
             fields["top_k"] = body.top_k  # passed on as llama.cpp, vLLM and Ollama take it
-    return ChatRequest(**fields)
+    try:
+        return ChatRequest(**fields)
+    except ValidationError as exc:  # e.g. nothing left to send once blocks are read
+        where = ".".join(str(p) for p in exc.errors()[0]["loc"]) or "messages"
+        raise BadRequestError(
+            f"Invalid request: {where}: {exc.errors()[0]['msg']}", param=where
+        ) from exc
