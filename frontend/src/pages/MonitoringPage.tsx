@@ -1,5 +1,6 @@
-// Monitoring: totals, charts, per-model table and the request log, live from
-// WS /ws/monitoring (a snapshot, then a record per finished request).
+// Monitoring: totals, charts, per-model and per-program tables and the request log,
+// live from WS /ws/monitoring (a snapshot, then a record per finished request).
+// A program filter narrows everything to one caller (GET /usage?client=).
 import { useEffect, useReducer, useState } from 'react'
 import { api } from '../api/client'
 import { errorMessage } from '../api/errors'
@@ -38,6 +39,7 @@ export function MonitoringPage() {
   const [error, setError] = useState<string | null>(null)
 
   useEffect(() => socket.onMessage((data) => dispatch(data as MonitorMessage)), [socket])
+  const clientFilter = state.client
 
   // Per-model rows and the series come from GET /usage for the chosen bucket;
   // refetched (debounced) after each live record.
@@ -46,7 +48,7 @@ export function MonitoringPage() {
     const t = setTimeout(
       () =>
         api
-          .usage(bucket, MAX_BARS)
+          .usage(bucket, MAX_BARS, clientFilter ?? undefined)
           .then((usage) => {
             if (!stale) {
               dispatch({ type: 'usage', usage })
@@ -60,7 +62,7 @@ export function MonitoringPage() {
       stale = true
       clearTimeout(t)
     }
-  }, [bucket, state.version])
+  }, [bucket, state.version, clientFilter])
 
   const u = state.usage
   const t = u?.totals
@@ -82,6 +84,22 @@ export function MonitoringPage() {
             <option value="minute">Per minute</option>
             <option value="hour">Per hour</option>
             <option value="day">Per day</option>
+          </select>
+          <label className="sr-only" htmlFor="client-filter">
+            Program
+          </label>
+          <select
+            id="client-filter"
+            data-testid="client-filter"
+            value={clientFilter ?? ''}
+            onChange={(e) => dispatch({ type: 'filter', client: e.target.value || null })}
+          >
+            <option value="">All programs</option>
+            {state.clients.map((c) => (
+              <option key={c} value={c}>
+                {c}
+              </option>
+            ))}
           </select>
         </div>
       </div>
@@ -159,6 +177,45 @@ export function MonitoringPage() {
             )}
           </section>
           <section className="card">
+            <h2>By client</h2>
+            {u.by_client.length === 0 ? (
+              <Empty title="No programs yet">Requests show here by the program that sent them (its User-Agent) and the API it used.</Empty>
+            ) : (
+              <div className="table-wrap">
+                <table data-testid="by-client">
+                  <thead>
+                    <tr>
+                      <th>Program</th>
+                      <th>Surface</th>
+                      <th className="num">Requests</th>
+                      <th className="num">Tokens</th>
+                      <th className="num">Avg latency</th>
+                      <th className="num">Cost</th>
+                      <th className="num">Saved</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {u.by_client.map((c) => (
+                      <tr key={`${c.client} ${c.surface}`}>
+                        <td>{c.client}</td>
+                        <td className="muted">{c.surface}</td>
+                        <td className="num">
+                          {fmtInt(c.requests)}
+                          {c.embeds ? <span className="muted"> ({c.embeds} embed)</span> : null}
+                          {c.errors ? <span className="error-text"> ({c.errors} err)</span> : null}
+                        </td>
+                        <td className="num">{fmtInt(c.total_tokens)}</td>
+                        <td className="num">{fmtMs(c.avg_latency_ms)}</td>
+                        <td className="num">{fmtUsd(c.cost_usd)}</td>
+                        <td className="num">{fmtUsd(c.saved_usd)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+          </section>
+          <section className="card">
             <h2>Recent requests</h2>
             {u.recent.length === 0 ? (
               <Empty title="Nothing logged yet" />
@@ -190,7 +247,9 @@ export function MonitoringPage() {
                           <span className="muted">{r.provider}/</span>
                           {r.model}
                         </td>
-                        <td className="muted">{r.surface}</td>
+                        <td className="muted" title={r.client}>
+                          {r.surface}
+                        </td>
                         <td className="num">{fmtInt(r.total_tokens)}</td>
                         <td className="num">{fmtMs(r.latency_ms)}</td>
                         <td className="num">{fmtMs(r.ttft_ms)}</td>

@@ -6,32 +6,67 @@ export interface MonitorState {
   inFlight: number
   /** Bumped on each record, so the page can refetch per-model and series data. */
   version: number
+  /** Only this calling program's requests (GET /usage?client=), or all of them. */
+  client: string | null
+  /** Every calling program seen, for the filter. */
+  clients: string[]
 }
 
-export const initialMonitor: MonitorState = { usage: null, inFlight: 0, version: 0 }
+export const initialMonitor: MonitorState = { usage: null, inFlight: 0, version: 0, client: null, clients: [] }
 
-export function monitorReducer(state: MonitorState, msg: MonitorMessage | { type: 'usage'; usage: UsageReport }): MonitorState {
+export type MonitorAction = MonitorMessage | { type: 'usage'; usage: UsageReport } | { type: 'filter'; client: string | null }
+
+function withClients(known: string[], more: (string | undefined)[]): string[] {
+  const all = new Set(known)
+  for (const c of more) if (c) all.add(c)
+  return all.size === known.length ? known : [...all].sort()
+}
+
+export function monitorReducer(state: MonitorState, msg: MonitorAction): MonitorState {
   switch (msg.type) {
-    case 'snapshot':
+    case 'filter':
+      // The page refetches for the new filter; until then the old figures stay.
+      return { ...state, client: msg.client, version: state.version + 1 }
+    case 'snapshot': {
+      const clients = withClients(state.clients, msg.usage.by_client.map((c) => c.client))
+      // The snapshot is unfiltered: with a filter on, only the in-flight count is used.
+      if (state.client) return { ...state, clients, inFlight: msg.in_flight, version: state.version + 1 }
       // The snapshot uses the server's default bucket; bump the version so the page refetches its own.
-      return { usage: msg.usage, inFlight: msg.in_flight, version: state.version + 1 }
-    case 'usage':
+      return { ...state, usage: msg.usage, clients, inFlight: msg.in_flight, version: state.version + 1 }
+    }
+    case 'usage': {
+      if ((msg.usage.client ?? null) !== state.client) return state // an answer for another filter
+      const clients = withClients(state.clients, msg.usage.by_client.map((c) => c.client))
       // A refetch may be older than records that arrived meanwhile; keep the newest totals and log.
-      if (!state.usage) return { ...state, usage: msg.usage }
+      if (!state.usage || state.client) return { ...state, clients, usage: msg.usage }
       if (msg.usage.totals.requests < state.usage.totals.requests) {
-        return { ...state, usage: { ...state.usage, by_model: msg.usage.by_model, series: msg.usage.series, bucket: msg.usage.bucket } }
+        return {
+          ...state,
+          clients,
+          usage: { ...state.usage, by_model: msg.usage.by_model, by_client: msg.usage.by_client, series: msg.usage.series, bucket: msg.usage.bucket },
+        }
       }
       return {
         ...state,
+        clients,
         usage: {
           ...msg.usage,
           recent: mergeRecent(state.usage.recent, msg.usage.recent),
         },
       }
+    }
     case 'record': {
       const usage = state.usage
-      if (!usage) return { ...state, inFlight: msg.in_flight, version: state.version + 1 }
+      const clients = withClients(state.clients, [msg.record.client])
+      if (!usage) return { ...state, clients, inFlight: msg.in_flight, version: state.version + 1 }
+      if (state.client) {
+        // The pushed totals are everyone's: a filtered view waits for its refetch.
+        const recent = msg.record.client === state.client ? mergeRecent([msg.record], usage.recent) : usage.recent
+        return { ...state, clients, usage: { ...usage, recent }, inFlight: msg.in_flight, version: state.version + 1 }
+      }
       return {
+        ...state,
+        clients,
         usage: { ...usage, totals: msg.totals, recent: mergeRecent([msg.record], usage.recent) },
         inFlight: msg.in_flight,
         version: state.version + 1,

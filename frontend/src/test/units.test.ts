@@ -49,9 +49,9 @@ describe('SSE reader', () => {
 
 describe('monitor reducer', () => {
   const totals = { requests: 1, ok: 1, errors: 0, cancelled: 0, prompt_tokens: 1, completion_tokens: 2, reasoning_tokens: 0, total_tokens: 3, cost_usd: 0, saved_usd: 0 }
-  const report: UsageReport = { totals, by_model: [], series: [], recent: [], bucket: 'hour', since: null, until: null }
+  const report: UsageReport = { totals, by_model: [], by_client: [], series: [], recent: [], bucket: 'hour', since: null, until: null }
   const record = (id: number): UsageRecord => ({
-    id, request_id: `r${id}`, created_at: `2026-11-26T23:0${id}:00Z`, surface: 'ws', provider: 'ollama', model: 'gpt-oss:20b',
+    id, request_id: `r${id}`, created_at: `2026-11-26T23:0${id}:00Z`, surface: 'ws', client: 'unknown', kind: 'chat', provider: 'ollama', model: 'gpt-oss:20b',
     status: 'ok', error_type: null, prompt_tokens: 1, completion_tokens: 2, reasoning_tokens: 0, total_tokens: 3,
     latency_ms: 10, ttft_ms: 5, cost_usd: 0, reference_cost_usd: 0, structured: false,
   })
