@@ -212,6 +212,8 @@ class ChatService:
                     if not (has_output or piece.finish_reason):
                         continue
                     if first_token is None and has_output:
+                    if piece.timings:
+                        stream.timings = piece.timings
                         first_token = time.perf_counter()
                     delta = Delta(
                         role=None if sent_role else "assistant",
