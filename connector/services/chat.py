@@ -208,12 +208,12 @@ class ChatService:
             async with aclosing(provider.stream(call)) as pieces:
                 async for piece in pieces:
                     acc.add(piece)
+                    if piece.timings:
+                        stream.timings = piece.timings
                     has_output = bool(piece.content or piece.reasoning or piece.tool_calls)
                     if not (has_output or piece.finish_reason):
                         continue
                     if first_token is None and has_output:
-                    if piece.timings:
-                        stream.timings = piece.timings
                         first_token = time.perf_counter()
                     delta = Delta(
                         role=None if sent_role else "assistant",
