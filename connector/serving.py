@@ -45,6 +45,13 @@ def _services_of(app: Any) -> Any:
     return getattr(state, "services", None)
 
 
+def drain_grace(app: Any) -> float:
+    """How long `app`'s running requests may take to finish on shutdown (0 for an app
+    that is not the connector's)."""
+    services = _services_of(app)
+    return float(services.shutdown.grace) if services is not None else 0.0
+
+
 def exit_cleanly_on_signals() -> None:
     """uvicorn re-raises the signal that stopped it once it has shut down, so the
     default action would end a gracefully stopped process with -15 (SIGTERM) or a

@@ -20,6 +20,7 @@ from typing import Any
 
 import uvicorn
 
+from connector.serving import GracefulServer, drain_grace
 from desktop.ports import socket_port
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,8 @@ class EmbeddedServer:
                 timeout_graceful_shutdown=self.grace,
                 lifespan="on",
             )
-            self._server = uvicorn.Server(config)
+            # Ends running requests in their own protocol before uvicorn closes them.
+            self._server = GracefulServer(config)
             if self._stop_requested:
                 return
             self._server.run(sockets=[self.sock])
@@ -118,7 +120,8 @@ class EmbeddedServer:
         if self._thread.ident is None or not self._thread.is_alive():
             self.sock.close()
             return True
-        limit = self.grace + 2.0 if timeout is None else timeout
+        app = self._server.config.app if self._server is not None else None
+        limit = self.grace + drain_grace(app) + 2.0 if timeout is None else timeout
         deadline = time.monotonic() + limit
         # Still building the app: wait for uvicorn to exist so it can be told to exit.
         while self._server is None and self._thread.is_alive() and time.monotonic() < deadline:

@@ -288,7 +288,9 @@ class OllamaProvider:
                 f"Ollama at {self._base_url} did not answer in time ({type(exc).__name__})."
             ) from exc
         except httpx.HTTPError as exc:
-            raise UpstreamError(f"Connection to Ollama failed: {type(exc).__name__}") from exc
+            raise UpstreamError(
+                f"The connection to Ollama at {self._base_url} broke ({type(exc).__name__})."
+            ) from exc
 
     def _status_error(
         self, status: int, body: bytes, model: str, headers: httpx.Headers

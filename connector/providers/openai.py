@@ -76,6 +76,15 @@ def _pool_limits(sdk: Any) -> Any:
     )
 
 
+def _transport_errors(sdk: Any) -> tuple[type[BaseException], ...]:
+    """Transport errors: the SDK's HTTP package's base class, httpx's, a bare OSError."""
+    base = next(c for c in sdk.DefaultAsyncHttpxClient.__mro__ if c.__name__ == "AsyncClient")
+    http = importlib.import_module(base.__module__.split(".")[0])
+    import httpx
+
+    return (http.HTTPError, httpx.HTTPError, OSError)
+
+
 def preload() -> None:
     """Import the SDK ahead of the first request (called off the event loop)."""
     _sdk()
@@ -215,6 +224,12 @@ class OpenAIProvider:
             raise self._status_error(exc, model) from exc
         except sdk.APIError as exc:
             raise UpstreamError(f"OpenAI stream failed: {exc.message}") from exc
+        except _transport_errors(sdk) as exc:
+            # Mid-stream the SDK hands the body over raw: a reset connection surfaces
+            # as its HTTP package's error (or a bare OSError), not as an APIError.
+            raise UpstreamError(
+                f"The connection to OpenAI at {self._base_url} broke ({type(exc).__name__})."
+            ) from exc
 
     def _status_error(self, exc: openai.APIStatusError, model: str | None) -> ConnectorError:
         status = exc.status_code

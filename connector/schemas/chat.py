@@ -72,7 +72,10 @@ class ChatRequest(BaseModel):
         None, description="`ollama` or `openai`; defaults to the configured provider."
     )
     model: str | None = Field(
-        None, description="Model name; `ollama/NAME` or `openai/NAME` also picks the provider."
+        None,
+        # The usage record's column: a longer name is no model anyone serves.
+        max_length=200,
+        description="Model name; `ollama/NAME` or `openai/NAME` also picks the provider.",
     )
     messages: list[ChatMessage] = Field(..., min_length=1)
     stream: bool = False

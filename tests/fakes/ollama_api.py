@@ -80,6 +80,8 @@ def _structured_content(scenario: str, body: dict[str, Any]) -> str:
     schema = fmt if isinstance(fmt, dict) else None
     if scenario == "structured_invalid":
         return json.dumps(invalid_value(schema or COLOR_SCHEMA)[0])
+    if scenario == "structured_cut":  # stopped by num_predict mid-string
+        return json.dumps(valid_value(schema or COLOR_SCHEMA))[:14]
     if schema is None and fmt == "json":
         return json.dumps({"answer": "The sky is blue."})
     return json.dumps(valid_value(schema or COLOR_SCHEMA))
@@ -109,7 +111,7 @@ def chat_lines(scenario: str, model: str, body: dict[str, Any], slow_chunks: int
         lines = load_ndjson("ollama/chat_stream_thinking.ndjson")
     elif scenario == "midstream_error":
         lines = load_ndjson("ollama/chat_stream_midstream_error.ndjson")
-    elif scenario in ("structured", "structured_invalid"):
+    elif scenario in ("structured", "structured_invalid", "structured_cut"):
         recorded = load_json("ollama/chat_format_schema_response.json")
         thinking = recorded["message"]["thinking"].split(" ")
         lines = [
@@ -119,7 +121,7 @@ def chat_lines(scenario: str, model: str, body: dict[str, Any], slow_chunks: int
         lines += [
             _line(model, {"content": p}) for p in _pieces(_structured_content(scenario, body))
         ]
-        lines.append(_final(model, recorded))
+        lines.append(_final(model, recorded, "length" if scenario == "structured_cut" else "stop"))
     elif scenario == "tools":
         lines = [
             _line(model, _tool_message(body)),

@@ -66,9 +66,11 @@ def _error_for(scenario: str, model: str) -> Response | None:
 
 def _content(scenario: str, body: dict[str, Any]) -> str:
     fmt = body.get("response_format") or {}
-    if scenario in ("structured", "structured_invalid"):
+    if scenario in ("structured", "structured_invalid", "structured_cut"):
         schema = (fmt.get("json_schema") or {}).get("schema") if isinstance(fmt, dict) else None
         schema = schema if isinstance(schema, dict) else None
+        if scenario == "structured_cut":  # stopped by max_tokens mid-string
+            return json.dumps(valid_value(schema or COLOR_SCHEMA))[:14]
         if scenario == "structured_invalid":
             return json.dumps(invalid_value(schema or COLOR_SCHEMA)[0])
         if schema is None:
@@ -105,6 +107,8 @@ def completion(scenario: str, model: str, body: dict[str, Any]) -> dict[str, Any
         choice["finish_reason"] = "tool_calls"
     else:
         choice["message"]["content"] = _content(scenario, body)
+        if scenario in ("length", "structured_cut"):
+            choice["finish_reason"] = "length"
     if scenario == "thinking":  # llama.cpp and vLLM send thinking as reasoning_content
         said = load_json("ollama/chat_nonstream_thinking.json")["message"]
         choice["message"].update(content=said["content"], reasoning_content=said["thinking"])
@@ -170,6 +174,8 @@ def stream_frames(scenario: str, model: str, body: dict[str, Any]) -> list[dict[
         frames += [chunk({"content": p}) for p in _pieces(_content(scenario, body))]
     frames.append(chunk({}, finish))
     if include_usage:
+        if scenario == "structured_cut":
+            finish = "length"
         usage = REASONING_USAGE if scenario == "reasoning" else recorded[-1]["usage"]
         frames.append({**base, "choices": [], "usage": usage})
     return frames
