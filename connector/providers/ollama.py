@@ -34,10 +34,10 @@ from connector.providers.base import (
     OllamaInput,
     ProviderCall,
     ProviderChunk,
+    idle_limited,
     parse_stream_object,
 )
 from connector.schemas import (
-    idle_limited,
     ChatMessage,
     ChatRequest,
     FunctionCall,
@@ -64,9 +64,6 @@ def _text_and_images(content: str | list[dict[str, Any]] | None) -> tuple[str, l
     return "\n".join(texts), images
 
 
-def _message(msg: ChatMessage) -> dict[str, Any]:
-    text, images = _text_and_images(msg.content)
-    role = "system" if msg.role == "developer" else msg.role
 def _image_base64(url: object) -> str:
     """Ollama takes images as bare base64; data URLs carry it after the comma. Ollama
     cannot fetch a URL, and answers garbage with a 500-ish error of its own: both are
@@ -102,6 +99,9 @@ def _arguments(text: str | None) -> Any:
     return value
 
 
+def _message(msg: ChatMessage) -> dict[str, Any]:
+    text, images = _text_and_images(msg.content)
+    role = "system" if msg.role == "developer" else msg.role
     out: dict[str, Any] = {"role": role, "content": text}
     if images:
         out["images"] = images
@@ -251,6 +251,7 @@ class OllamaProvider:
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._models_timeout = models_timeout
+        self._idle_timeout = idle_timeout
         self._client = httpx.AsyncClient(
             timeout=timeout,
             limits=httpx.Limits(
@@ -283,7 +284,6 @@ class OllamaProvider:
         except httpx.ConnectError as exc:
             raise self._unreachable(exc) from exc
         except httpx.TimeoutException as exc:
-        self._idle_timeout = idle_timeout
             raise UpstreamTimeoutError(
                 f"Ollama at {self._base_url} did not answer in time ({type(exc).__name__})."
             ) from exc
@@ -321,7 +321,9 @@ class OllamaProvider:
                     raise self._status_error(
                         response.status_code, body, call.model, response.headers
                     )
-                async for line in response.aiter_lines():
+                async for line in idle_limited(
+                    response.aiter_lines(), self._idle_timeout, "Ollama"
+                ):
                     if not line.strip():
                         continue
                     data = parse_stream_object(line, "Ollama")
@@ -346,11 +348,30 @@ class OllamaProvider:
                         chunk.finish_reason = (
                             "tool_calls" if tool_index else (data.get("done_reason") or "stop")
                         )
-                    yield chunk
-
                         chunk.timings = {
                             k: int(data[k]) for k in TIMING_FIELDS if data.get(k) is not None
                         }
+                    yield chunk
+
+    @asynccontextmanager
+    async def _post_stream(
+        self, url: str, payload: dict[str, Any]
+    ) -> AsyncIterator[httpx.Response]:
+        async with AsyncExitStack() as stack:
+            for attempt in (1, 2):
+                try:
+                    response = await stack.enter_async_context(
+                        self._client.stream("POST", url, json=payload)
+                    )
+                    break
+                except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+                    # A pooled connection Ollama had closed (restarted since, or its
+                    # keep-alive ran out) fails before any answer: nothing was received,
+                    # so one retry on a fresh connection is safe, as for OpenAI.
+                    if attempt == 2:
+                        raise
+            yield response
+
     async def _get_json(self, path: str) -> Any:
         with self._translated():
             response = await self._client.get(
@@ -384,6 +405,9 @@ class OllamaProvider:
         self, name: str, insecure: bool | None = None
     ) -> AsyncGenerator[dict[str, Any], None]:
         """Stream Ollama's pull progress objects; cancelling stops the pull request."""
+        sent: dict[str, Any] = {"model": name, "stream": True}
+        if insecure is not None:
+            sent["insecure"] = insecure
         with self._translated():
             async with self._client.stream(
                 "POST", f"{self._base_url}/api/pull", json=sent
@@ -391,31 +415,7 @@ class OllamaProvider:
                 if response.status_code >= 400:
                     body = await response.aread()
                     raise self._status_error(response.status_code, body, name, response.headers)
-                async for line in idle_limited(
-                    response.aiter_lines(), self._idle_timeout, "Ollama"
-    @asynccontextmanager
-    async def _post_stream(
-        self, url: str, payload: dict[str, Any]
-    ) -> AsyncIterator[httpx.Response]:
-        async with AsyncExitStack() as stack:
-            for attempt in (1, 2):
-                try:
-                    response = await stack.enter_async_context(
-                        self._client.stream("POST", url, json=payload)
-                    )
-                    break
-                except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
-        sent: dict[str, Any] = {"model": name, "stream": True}
-        if insecure is not None:
-            sent["insecure"] = insecure
-                    # A pooled connection Ollama had closed (restarted since, or its
-                    # keep-alive ran out) fails before any answer: nothing was received,
-                    # so one retry on a fresh connection is safe, as for OpenAI.
-                    if attempt == 2:
-                        raise
-            yield response
-
-                ):
+                async for line in response.aiter_lines():
                     if line.strip():
                         yield parse_stream_object(line, "Ollama")
 

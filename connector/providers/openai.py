@@ -26,10 +26,10 @@ from connector.providers.base import (
     ModelListing,
     ProviderCall,
     ProviderChunk,
+    idle_limited,
     parse_stream_object,
 )
 from connector.schemas import (
-    idle_limited,
     ChatRequest,
     CompletionTokensDetails,
     FunctionCall,
@@ -162,13 +162,13 @@ class OpenAIProvider:
         key_getter: Callable[[], str | None],
         timeouts: dict[str, float],
         models_timeout: float,
+        idle_timeout: float = 60.0,
     ) -> None:
         self._base_url = base_url.rstrip("/")
+        self._idle_timeout = idle_timeout
         self._key_getter = key_getter
-        idle_timeout: float = 60.0,
         self._timeouts = timeouts
         self._models_timeout = models_timeout
-        self._idle_timeout = idle_timeout
         self._client: openai.AsyncOpenAI | None = None
         self._client_for: tuple[str, str] | None = None
         self._cannot_count: set[str] = set()  # roots without /apply-template + /tokenize
@@ -255,6 +255,15 @@ class OpenAIProvider:
         return UpstreamError(f"OpenAI answered {status}: {text}", code=code)
 
     async def stream(self, call: ProviderCall) -> AsyncGenerator[ProviderChunk, None]:
+        gen = call.ollama
+        if gen is not None and (gen.suffix or gen.raw or gen.template):
+            # Chat Completions always applies the model's chat template and has no
+            # fill-in-the-middle: these cannot be honoured, so they are refused.
+            raise BadRequestError(
+                "suffix, raw and template need an Ollama model; "
+                f"'{call.model}' is served by an OpenAI-compatible API.",
+                param="suffix" if gen.suffix else ("raw" if gen.raw else "template"),
+            )
         params = build_params(call)
         client = self._get_client()
         sdk = _sdk()
@@ -271,15 +280,6 @@ class OpenAIProvider:
                                 messages=[],  # replaced by params["messages"]
                                 stream=True,
                                 stream_options={"include_usage": True},
-        gen = call.ollama
-        if gen is not None and (gen.suffix or gen.raw or gen.template):
-            # Chat Completions always applies the model's chat template and has no
-            # fill-in-the-middle: these cannot be honoured, so they are refused.
-            raise BadRequestError(
-                "suffix, raw and template need an Ollama model; "
-                f"'{call.model}' is served by an OpenAI-compatible API.",
-                param="suffix" if gen.suffix else ("raw" if gen.raw else "template"),
-            )
                                 # The body goes as plain JSON: our schemas have checked
                                 # it, unknown OpenAI fields pass through, and the SDK's
                                 # typed-parameter transform (0.3 ms for two messages,
@@ -324,22 +324,6 @@ class OpenAIProvider:
             available=True, models=[ModelInfo(id=i, provider="openai") for i in ids]
         )
 
-    async def count_tokens(self, call: ProviderCall) -> int | None:
-        """The prompt's tokens as llama.cpp's server counts them: `/apply-template`
-        renders the chat as a completion would, `/tokenize` counts it with the model's
-        tokenizer. OpenAI itself, vLLM and Ollama's /v1 have no such pair: None."""
-        root = self._base_url.removesuffix("/v1")
-        if self._base_url == OFFICIAL_BASE_URL or root in self._cannot_count:
-            return None
-        try:
-            client = self._get_client()
-        except ConnectorError:
-            return None
-        params = build_params(call)
-        sdk = _sdk()
-        options: Any = {"timeout": self._models_timeout}
-        try:
-            rendered = await client.post(
     async def embed(self, call: EmbedCall) -> EmbedResult:
         client = self._get_client()
         extra: dict[str, Any] = {}
@@ -364,6 +348,22 @@ class OpenAIProvider:
             prompt_tokens=int(usage.get("prompt_tokens") or 0),
         )
 
+    async def count_tokens(self, call: ProviderCall) -> int | None:
+        """The prompt's tokens as llama.cpp's server counts them: `/apply-template`
+        renders the chat as a completion would, `/tokenize` counts it with the model's
+        tokenizer. OpenAI itself, vLLM and Ollama's /v1 have no such pair: None."""
+        root = self._base_url.removesuffix("/v1")
+        if self._base_url == OFFICIAL_BASE_URL or root in self._cannot_count:
+            return None
+        try:
+            client = self._get_client()
+        except ConnectorError:
+            return None
+        params = build_params(call)
+        sdk = _sdk()
+        options: Any = {"timeout": self._models_timeout}
+        try:
+            rendered = await client.post(
                 f"{root}/apply-template",
                 body={k: params[k] for k in ("messages", "tools") if k in params},
                 cast_to=object,

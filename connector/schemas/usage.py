@@ -27,6 +27,8 @@ class UsageRecordPublic(BaseModel):
     request_id: str
     created_at: datetime
     surface: Surface
+    client: str
+    kind: RecordKind
     provider: ProviderName
     model: str
     status: RecordStatus
@@ -79,8 +81,6 @@ class SeriesPoint(BaseModel):
     saved_usd: float
 
 
-class UsageSummary(BaseModel):
-    totals: Totals
 class ClientSurfaceUsage(BaseModel):
     """One calling program on one surface: what it spent (the Monitoring page's
     "By client" table)."""
@@ -99,17 +99,19 @@ class ClientSurfaceUsage(BaseModel):
     avg_latency_ms: float | None
 
 
+class UsageSummary(BaseModel):
+    totals: Totals
     by_model: list[ModelUsage]
+    by_client: list[ClientSurfaceUsage]
     series: list[SeriesPoint]
     recent: list[UsageRecordPublic]
-    by_client: list[ClientSurfaceUsage]
     bucket: Bucket
     since: datetime | None = None
     until: datetime | None = None
-
-
     client: str | None = None
     surface: Surface | None = None
+
+
 class ClientUsage(BaseModel):
     """One calling program (from the records' `client`): how much and how lately."""
 

@@ -1,7 +1,8 @@
-"""ChatService: the one path every surface (REST, SSE, WS, /v1) takes.
+"""ChatService: the one path every surface takes (the connector's REST/SSE/WS routes,
+/v1, and every client dialect in `connector.dialects`).
 
-    route -> ChatService.stream(request) -> Provider.stream(call)
-                 finally: price -> UsageRecord -> UsageService (writer) -> MonitorHub
+    dialect route -> ChatService.open(request, caller) -> Provider.stream(call)
+                 finally: price -> UsageEntry -> UsageService (writer) -> MonitorHub
 
 A blocking answer drains the same stream. The record is written in `finally`, so
 upstream errors and client disconnects are recorded too, with the caller's surface
@@ -32,15 +33,15 @@ from connector.schemas import (
     Delta,
     FunctionCall,
     Metrics,
-    Surface,
     ToolCall,
     Usage,
 )
 from connector.services import pricing
+from connector.services.callers import Caller
 from connector.services.monitor import MonitorHub
 from connector.services.settings import RuntimeSettings
-from connector.services.structured import parse_and_validate, requested_schema
 from connector.services.shutdown import ShutdownCoordinator, take_back_cancel
+from connector.services.structured import parse_and_validate, requested_schema
 from connector.services.usage import (
     MIN_RATE_WINDOW_MS,
     InflightEntry,
@@ -102,13 +103,13 @@ class ChatStream:
     model: str
     completion: ChatCompletion | None = None
     chunks: AsyncGenerator[ChatCompletionChunk, None] = field(init=False)
-
     # The upstream's own counters when it reports them (Ollama: durations in ns).
     timings: dict[str, int] | None = None
     # The task consuming the stream right now, and whether shutdown ended it (see
     # services/shutdown.py).
     task: asyncio.Task[Any] | None = None
     shutting_down: bool = False
+
 
 class ChatService:
     def __init__(
@@ -117,14 +118,14 @@ class ChatService:
         runtime: RuntimeSettings,
         usage: UsageService,
         hub: MonitorHub,
-    ) -> None:
         shutdown: ShutdownCoordinator | None = None,
+    ) -> None:
         self._providers = providers
         self._runtime = runtime
         self._usage = usage
         self._hub = hub
-
         self._shutdown = shutdown or ShutdownCoordinator(grace=0)
+
     def resolve(self, request: ChatRequest) -> tuple[Provider, ProviderCall]:
         model = (request.model or self._runtime.default_model).strip()
         provider_name: str | None = request.provider
@@ -144,28 +145,31 @@ class ChatService:
             model=model, request=request, schema=schema, json_mode=json_mode
         )
 
-    def open(self, request: ChatRequest, surface: Surface) -> ChatStream:
+    def open(
+        self, request: ChatRequest, caller: Caller, *, ollama: OllamaInput | None = None
+    ) -> ChatStream:
         """Validate and resolve (raising before anything is recorded), then return the
         stream. Its usage record is written however the stream ends. `ollama` carries
         what an Ollama client said that a ChatRequest cannot (`think` as written,
         /api/generate's prompt fields) to a provider that speaks Ollama's API."""
         self._shutdown.check_accepting()
         provider, call = self.resolve(request)
+        call.ollama = ollama
         stream = ChatStream(
             id=f"chatcmpl-{uuid.uuid4().hex[:24]}", provider=provider.name, model=call.model
         )
-        stream.chunks = self._run(stream, provider, call, surface)
+        stream.chunks = self._run(stream, provider, call, caller)
         return stream
 
-    async def complete(self, request: ChatRequest, surface: Surface) -> ChatCompletion:
-        stream = self.open(request, surface)
+    async def complete(self, request: ChatRequest, caller: Caller) -> ChatCompletion:
+        stream = self.open(request, caller)
         async for _ in stream.chunks:
             pass
         assert stream.completion is not None
         return stream.completion
 
     async def _run(
-        self, stream: ChatStream, provider: Provider, call: ProviderCall, surface: Surface
+        self, stream: ChatStream, provider: Provider, call: ProviderCall, caller: Caller
     ) -> AsyncGenerator[ChatCompletionChunk, None]:
         created = int(time.time())
         acc = _Accumulator()
@@ -175,12 +179,8 @@ class ChatService:
         error_type: str | None = "internal_error"
         sent_role = False
         metrics: Metrics | None = None
-        self._hub.request_started()
-
-        def chunk(choices: list[ChunkChoice], **extra: Any) -> ChatCompletionChunk:
-            return ChatCompletionChunk(
         recorded = False
-                id=stream.id,
+        self._hub.request_started()
         stream.task = asyncio.current_task()
         self._shutdown.track(stream)
         begun = self._usage.begin(
@@ -194,6 +194,10 @@ class ChatService:
                 structured=call.json_mode,
             )
         )
+
+        def chunk(choices: list[ChunkChoice], **extra: Any) -> ChatCompletionChunk:
+            return ChatCompletionChunk(
+                id=stream.id,
                 created=created,
                 model=call.model,
                 provider=stream.provider,
@@ -221,8 +225,15 @@ class ChatService:
                         reasoning_content=piece.reasoning or None,
                         tool_calls=piece.tool_calls,
                     )
+                    if not sent_role:
+                        # On the books before the client sees anything: committed
+                        # while the upstream answered, so rarely waited for.
+                        await self._usage.durable(begun)
                     sent_role = True
                     yield chunk([ChunkChoice(delta=delta, finish_reason=piece.finish_reason)])
+                    # The consumer may change (open_stream reads the first chunk in the
+                    # route's task, the response streams the rest in its own).
+                    stream.task = asyncio.current_task()
 
             parsed: Any = None
             if call.json_mode:
@@ -232,15 +243,8 @@ class ChatService:
                     truncated=acc.finish_reason == "length",
                     token_limit=call.request.token_limit,
                 )
-                    if not sent_role:
-                        # On the books before the client sees anything: committed
-                        # while the upstream answered, so rarely waited for.
-                        await self._usage.durable(begun)
             usage = acc.usage or Usage()
             metrics = self._metrics(stream.provider, call.model, usage, started, first_token)
-                    # The consumer may change (open_stream reads the first chunk in the
-                    # route's task, the response streams the rest in its own).
-                    stream.task = asyncio.current_task()
             stream.completion = ChatCompletion(
                 id=stream.id,
                 created=created,
@@ -332,7 +336,7 @@ class ChatService:
         self,
         stream: ChatStream,
         call: ProviderCall,
-        surface: Surface,
+        caller: Caller,
         usage: Usage,
         metrics: Metrics,
         status: str,
@@ -341,7 +345,8 @@ class ChatService:
         return self._usage.record(
             UsageEntry(
                 request_id=stream.id,
-                surface=surface,
+                surface=caller.surface,
+                client=caller.client,
                 provider=stream.provider,
                 model=call.model,
                 status=status,

@@ -132,6 +132,8 @@ def chat_lines(scenario: str, model: str, body: dict[str, Any], slow_chunks: int
         lines.append(_final(model, load_json("ollama/chat_nonstream.json")))
     else:
         lines = load_ndjson("ollama/chat_stream.ndjson")
+        if scenario == "length":
+            lines[-1]["done_reason"] = "length"
     for line in lines:
         if "model" in line:
             line["model"] = model
@@ -166,8 +168,6 @@ def token_delays(lines: list[dict[str, Any]], delay: float) -> list[float]:
     return waits
 
 
-def routes(up: FakeUpstream) -> list[Route]:
-    async def chat(request: Request) -> Response:
 def load_answer(model: str, body: dict[str, Any], generate: bool) -> dict[str, Any]:
     """Ollama's answer to a load call (no messages / no prompt); `keep_alive: 0` unloads."""
     unload = body.get("keep_alive") in (0, "0", "0s", "0m")
@@ -203,29 +203,31 @@ def embed_body(model: str, texts: list[str]) -> dict[str, Any]:
     }
 
 
-        body = await up.record(request)
-        if not isinstance(body, dict):
+def routes(up: FakeUpstream) -> list[Route]:
+    async def chat(request: Request) -> Response:
         return await _generation(request, generate=False)
 
     async def generate(request: Request) -> Response:
         return await _generation(request, generate=True)
 
     async def _generation(request: Request, generate: bool) -> Response:
+        body = await up.record(request)
+        if not isinstance(body, dict):
             return error(400, "invalid request body")
         model = str(body.get("model") or "")
         if not model:
             return error(400, "model is required")
+        shape = generate_line if generate else (lambda line: line)
         stream = body.get("stream", True) is not False
         scenario = up.pick("ollama", model, body)
-        shape = generate_line if generate else (lambda line: line)
         failure = _error_for(scenario, model)
         if failure is not None:
             return failure
-        if scenario == "stall" or (scenario == "slow" and not stream):
-            return Stall(up.stall_seconds, up.note_cancelled)
         # Ollama's load call: an empty prompt, or a `messages` list that is empty.
         if (not body.get("prompt")) if generate else body.get("messages") == []:
             return JSONResponse(load_answer(model, body, generate))
+        if scenario == "stall" or (scenario == "slow" and not stream):
+            return Stall(up.stall_seconds, up.note_cancelled)
         if not stream:
             await up.generation_time(
                 sum(token_delays(chat_lines(scenario, model, body, up.slow_chunks), up.chunk_delay))
@@ -322,8 +324,6 @@ def embed_body(model: str, texts: list[str]) -> dict[str, Any]:
             return failure
         return JSONResponse(load_json("ollama/show.json"))
 
-    return [
-        Route("/api/chat", chat, methods=["POST"]),
     async def embed(request: Request) -> Response:
         body = await up.record(request)
         if not isinstance(body, dict):
@@ -351,12 +351,14 @@ def embed_body(model: str, texts: list[str]) -> dict[str, Any]:
             return error(404, f"model '{name}' not found")
         return Response(status_code=200)
 
-        Route("/api/pull", pull, methods=["POST"]),
-        Route("/api/tags", tags, methods=["GET"]),
+    return [
+        Route("/api/chat", chat, methods=["POST"]),
         Route("/api/generate", generate, methods=["POST"]),
         Route("/api/embed", embed, methods=["POST"]),
         Route("/api/embeddings", embeddings, methods=["POST"]),
         Route("/api/delete", delete, methods=["DELETE"]),
+        Route("/api/pull", pull, methods=["POST"]),
+        Route("/api/tags", tags, methods=["GET"]),
         Route("/api/version", version, methods=["GET"]),
         Route("/api/ps", ps, methods=["GET"]),
         Route("/api/show", show, methods=["POST"]),

@@ -160,31 +160,29 @@ def stream_frames(scenario: str, model: str, body: dict[str, Any]) -> list[dict[
             for p in _pieces(call["function"]["arguments"])
         ]
         finish = "tool_calls"
-    elif scenario in ("default", "reasoning", "midstream_error", "stall_midstream"):
+    elif scenario in ("default", "reasoning", "midstream_error", "stall_midstream", "length"):
         frames += [
             chunk(f["choices"][0]["delta"])
             for f in recorded[1:]
             if f["choices"] and "content" in f["choices"][0]["delta"]
         ]
+        if scenario == "length":
+            finish = "length"
     elif scenario == "thinking":
         said = load_json("ollama/chat_nonstream_thinking.json")["message"]
         frames += [chunk({"reasoning_content": p}) for p in _pieces(said["thinking"])]
         frames += [chunk({"content": p}) for p in _pieces(said["content"])]
     else:
         frames += [chunk({"content": p}) for p in _pieces(_content(scenario, body))]
-    frames.append(chunk({}, finish))
-    if include_usage:
         if scenario == "structured_cut":
             finish = "length"
+    frames.append(chunk({}, finish))
+    if include_usage:
         usage = REASONING_USAGE if scenario == "reasoning" else recorded[-1]["usage"]
         frames.append({**base, "choices": [], "usage": usage})
     return frames
 
 
-def token_delays(frames: list[dict[str, Any]], delay: float) -> list[float]:
-    """The wait before each frame: a model's per-token pace for frames carrying tokens,
-    none for the first frame and for the finish and usage frames."""
-    waits = []
 def embeddings_body(model: str, body: dict[str, Any]) -> dict[str, Any]:
     """The recorded answer with one vector per input (base64 when asked, as OpenAI
     encodes it: little-endian float32) and `words + 3` tokens an input."""
@@ -204,6 +202,10 @@ def embeddings_body(model: str, body: dict[str, Any]) -> dict[str, Any]:
     return recorded
 
 
+def token_delays(frames: list[dict[str, Any]], delay: float) -> list[float]:
+    """The wait before each frame: a model's per-token pace for frames carrying tokens,
+    none for the first frame and for the finish and usage frames."""
+    waits = []
     for i, frame in enumerate(frames):
         delta = frame["choices"][0]["delta"] if frame.get("choices") else {}
         carries = delta.get("content") or delta.get("tool_calls")
@@ -278,10 +280,6 @@ def routes(up: FakeUpstream) -> list[Route]:
             pieces = [*pieces[:2], (up.stall_seconds, pieces[2][1])]
         return PacedStream(pieces, media_type=SSE, on_cancel=up.note_cancelled)
 
-    async def models(request: Request) -> Response:
-        await up.record(request)
-        denied = unauthorized(request)
-        if denied is not None:
     async def embeddings(request: Request) -> Response:
         body = await up.record(request)
         denied = unauthorized(request)
@@ -293,6 +291,10 @@ def routes(up: FakeUpstream) -> list[Route]:
             return failure
         return JSONResponse(embeddings_body(model, body or {}))
 
+    async def models(request: Request) -> Response:
+        await up.record(request)
+        denied = unauthorized(request)
+        if denied is not None:
             return denied
         if up.scenario == "stall":
             return Stall(up.stall_seconds, up.note_cancelled)
@@ -305,5 +307,5 @@ def routes(up: FakeUpstream) -> list[Route]:
     return [
         Route("/v1/chat/completions", chat_completions, methods=["POST"]),
         Route("/v1/models", models, methods=["GET"]),
-    ]
         Route("/v1/embeddings", embeddings, methods=["POST"]),
+    ]
