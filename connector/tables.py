@@ -36,7 +36,9 @@ class UsageRecord(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     request_id: str = Field(index=True, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, index=True)
-    surface: str = Field(max_length=8)
+    surface: str = Field(max_length=16)
+    client: str = Field(default="unknown", max_length=64, index=True)
+    kind: str = Field(default="chat", max_length=8)
     provider: str = Field(max_length=16)
     model: str = Field(max_length=200)
     status: str = Field(max_length=16)
@@ -52,8 +54,6 @@ class UsageRecord(SQLModel, table=True):
     structured: bool = False
 
 
-class Conversation(SQLModel, table=True):
-    __tablename__ = "conversation"
 class UsageInflight(SQLModel, table=True):
     """A request that has started and not yet ended. Deleted in the transaction that
     writes its record; rows found at start-up were cut off by a crash."""
@@ -70,6 +70,8 @@ class UsageInflight(SQLModel, table=True):
     structured: bool = False
 
 
+class Conversation(SQLModel, table=True):
+    __tablename__ = "conversation"
 
     id: str = Field(primary_key=True, max_length=32)
     title: str = Field(max_length=200)
@@ -91,3 +93,18 @@ class Message(SQLModel, table=True):
     parsed_json: str | None = None
     metrics_json: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class StoredResponse(SQLModel, table=True):
+    """A Responses API response kept with `store: true`: the response as answered, the
+    request's own input items, and the response it continued (`previous_response_id`)."""
+
+    __tablename__ = "stored_response"
+
+    id: str = Field(primary_key=True, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    previous_response_id: str | None = Field(default=None, max_length=64)
+    model: str = Field(max_length=200)
+    status: str = Field(max_length=16)
+    input_json: str
+    response_json: str

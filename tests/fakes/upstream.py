@@ -15,7 +15,8 @@ with reasoning_tokens), structured, structured_invalid, midstream_error, not_fou
 think_unsupported (Ollama 400), unauthorized (401), quota (OpenAI 429 without Retry-After),
 rate_limited (429 + Retry-After: 7), server_error (500), slow (a long paced stream),
 stall (no answer until the client leaves), stall_midstream (two pieces, then silence),
-tools, no_models (Ollama /api/tags empty), overloaded (503), thinking on OpenAI too
+tools, no_models (Ollama /api/tags empty), length (the default answer, cut by the token
+limit: finish_reason / done_reason "length"), overloaded (503), thinking on OpenAI too
 (`reasoning_content` deltas, as llama.cpp and vLLM send them), no_tokenizer (404 from
 llama.cpp's /apply-template and /tokenize: tokenize_api.py).
 
