@@ -22,6 +22,7 @@ from tests.fakes.server import free_port
 
 KEY = "sk-keyring-test-" + "K" * 24 + "wxyz"
 SERVICE, USERNAME = "ai-connector", "openai_api_key"
+PROGRAM_KEY_USERNAME = "program_key"
 
 
 def _serve(env: dict[str, str], logs: Path, name: str) -> tuple[Any, str]:
@@ -60,10 +61,18 @@ def run(report: dict[str, Any]) -> None:
     try:
         status, body = http("POST", f"{base}/settings", {"openai_api_key": KEY})
         report["set_status"], report["set_body"] = status, body
+        # "Programs need a key": the app makes the key and keeps it beside the OpenAI one.
+        status, body = http("POST", f"{base}/settings", {"programs_need_key": True})
+        report["program_on_status"], report["program_on_body"] = status, body
+        report["program_key"] = http("POST", f"{base}/settings/program-key/reveal", {})[1]["key"]
     finally:
         report["first_exit"] = _stop(first)
 
     report["keyring_after_set"] = keyring.get_password(SERVICE, USERNAME) == KEY
+    program_key = report["program_key"]
+    report["program_key_in_keyring"] = (
+        keyring.get_password(SERVICE, PROGRAM_KEY_USERNAME) == program_key
+    )
 
     second, base = _serve(env, logs, "second")
     try:
@@ -75,7 +84,9 @@ def run(report: dict[str, Any]) -> None:
             "model": "gpt-4o-mini",
             "messages": [{"role": "user", "content": "hi"}],
         }
-        report["chat_status"] = http("POST", f"{base}/chat/completions", chat)[0]
+        auth = {"Authorization": f"Bearer {program_key}"}
+        report["chat_status"] = http("POST", f"{base}/chat/completions", chat, headers=auth)[0]
+        report["chat_without_program_key"] = http("POST", f"{base}/chat/completions", chat)[0]
         status, body = http("POST", f"{base}/settings", {"openai_api_key": ""})
         report["clear_status"], report["clear_body"] = status, body
     finally:
@@ -87,6 +98,7 @@ def run(report: dict[str, Any]) -> None:
         str(p.relative_to(data_dir)) for p in data_dir.rglob("*") if p.is_file()
     )
     report["key_in_data_dir"] = _files_containing(data_dir, KEY.encode())
+    report["program_key_in_data_dir"] = _files_containing(data_dir, program_key.encode())
     report["key_in_logs"] = _files_containing(
         Path(env["XDG_STATE_HOME"]), KEY.encode()
     ) + _files_containing(logs, KEY.encode())

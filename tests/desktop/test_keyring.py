@@ -1,5 +1,5 @@
-"""The OpenAI key in a real Secret Service: gnome-keyring, unlocked, in a private
-D-Bus session (the scenario itself is tests/desktop/keyring_session.py)."""
+"""The OpenAI key and the programs' key in a real Secret Service: gnome-keyring,
+unlocked, in a private D-Bus session (the scenario is tests/desktop/keyring_session.py)."""
 
 from __future__ import annotations
 
@@ -66,6 +66,18 @@ def test_openai_key_lives_in_the_os_keyring(desktop_env: DesktopEnv, tmp_path: P
     assert fresh == {"set": True, "hint": "…" + key[-4:], "storage": "keyring"}
     assert report["fresh_get_body"]["keyring_available"] is True
     assert report["chat_status"] == 200
+
+    # The programs' key: made once, kept in the keyring, the same in the fresh process.
+    program_key = report["program_key"]
+    assert report["program_on_status"] == 200
+    assert report["program_on_body"]["program_key"]["storage"] == "keyring"
+    assert report["program_key_in_keyring"] is True
+    fresh_program = report["fresh_get_body"]["program_key"]
+    assert fresh_program == {"set": True, "hint": "…" + program_key[-4:], "storage": "keyring"}
+    assert report["fresh_get_body"]["programs_need_key"] is True
+    assert report["chat_without_program_key"] == 401
+    assert report["program_key_in_data_dir"] == []
+    assert program_key not in json.dumps(report["fresh_get_body"])
     sent = [
         r.headers.get("authorization")
         for r in desktop_env.upstream.requests

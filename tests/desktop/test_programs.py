@@ -164,6 +164,9 @@ def test_the_address_is_the_same_at_every_launch_even_after_a_fallback(
 
     # Another program takes the port: one fallback, remembered...
     busy = socket.socket()
+    # The two launches' connections may sit in TIME_WAIT on the port; a live listener
+    # is what makes it "taken".
+    busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     busy.bind(("127.0.0.1", configured))
     busy.listen(1)
     try:
