@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse
 from connector.config import ProviderName
 from connector.dialects.base import dumps, public_message
 from connector.errors import ConnectorError, UpstreamError
-from connector.providers.base import OllamaInput
+from connector.providers.base import EmbedCall, EmbedResult, OllamaInput
 from connector.schemas import (
     ChatCompletion,
     ChatCompletionChunk,
@@ -43,11 +43,14 @@ from connector.schemas.ollama import (
     EmbedAnswer,
     Format,
     OllamaChatRequest,
+    OllamaEmbeddingsRequest,
+    OllamaEmbedRequest,
     OllamaGenerateRequest,
     OllamaMessage,
     Timings,
 )
 from connector.services.chat import ChatStream
+from connector.services.embeddings import EmbedRequest
 
 _PROVIDERS: tuple[str, ...] = get_args(ProviderName)
 _NS_PER_MS = 1_000_000
@@ -380,12 +383,30 @@ async def ndjson_objects(items: AsyncIterator[dict[str, Any]]) -> AsyncIterator[
         yield error_line(exc)
 
 
-def embed_answer(model: str, vectors: list[Any], tokens: int, latency_ms: float) -> EmbedAnswer:
-    """`/api/embed`'s answer for a provider that is not Ollama (Ollama's passes through)."""
-    return {
-        "model": model,
-        "embeddings": vectors,
-        "total_duration": int(latency_ms * _NS_PER_MS),
+def embed_request(body: OllamaEmbedRequest | OllamaEmbeddingsRequest) -> EmbedRequest:
+    """`/api/embed`, or the older `/api/embeddings` (one `prompt`), as an embedding call."""
+    if isinstance(body, OllamaEmbeddingsRequest):
+        call = EmbedCall(model=body.model, input=body.prompt, legacy=True)
+    else:
+        call = EmbedCall(
+            model=body.model,
+            input=body.input,
+            truncate=body.truncate,
+            dimensions=body.dimensions,
+        )
+    call.options, call.keep_alive = body.options, body.keep_alive
+    return EmbedRequest(model=body.model, provider=provider_for(body.model), call=call)
+
+
+def embed_answer(wanted: EmbedRequest, result: EmbedResult) -> dict[str, Any]:
+    """The answer for a provider that is not Ollama (Ollama's passes through)."""
+    if wanted.call.legacy:
+        return {"embedding": result.vectors[0] if result.vectors else []}
+    answer: EmbedAnswer = {
+        "model": wanted.model,
+        "embeddings": result.vectors,
+        "total_duration": int(result.latency_ms * _NS_PER_MS),
         "load_duration": 0,
-        "prompt_eval_count": tokens,
+        "prompt_eval_count": result.prompt_tokens,
     }
+    return dict(answer)

@@ -32,7 +32,7 @@ def test_ollama_requests_appear_by_client(
         client.chat(model="gpt-oss:20b", messages=[{"role": "user", "content": "Hi"}])
         client.generate(model="gpt-oss:20b", prompt="Hi")
         client.embed(model="all-minilm", input="Hi")
-        records = []
+        records: list[dict[str, Any]] = []
         while len(records) < 3:
             message = json.loads(socket.recv(timeout=10))
             if message["type"] == "record":

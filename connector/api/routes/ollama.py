@@ -14,7 +14,6 @@ from connector.api.deps import ChatDep, ServicesDep
 from connector.api.sse import NDJSON_MEDIA_TYPE, cancel_on_disconnect, open_stream
 from connector.dialects import ollama
 from connector.errors import ConnectorError, MethodNotAllowedError
-from connector.providers.base import EmbedCall
 from connector.schemas import ChatCompletion
 from connector.schemas.ollama import (
     KeepAlive,
@@ -144,27 +143,23 @@ async def generate(
     return await _answer(stream, request, body.model, body.stream, generate=True)
 
 
-@router.post("/api/embed", responses=_ERRORS)
-async def embed(
-    body: OllamaEmbedRequest, request: Request, embeddings: EmbeddingsDep
+async def _embedded(
+    wanted: EmbedRequest, request: Request, embeddings: EmbeddingService
 ) -> JSONResponse:
-    call = EmbedCall(
-        model=body.model,
-        input=body.input,
-        options=body.options,
-        keep_alive=body.keep_alive,
-        truncate=body.truncate,
-        dimensions=body.dimensions,
-    )
-    wanted = EmbedRequest(model=body.model, provider=ollama.provider_for(body.model), call=call)
+    """Ollama's answer as Ollama wrote it; another provider's in Ollama's shape."""
     provider, result = await cancel_on_disconnect(
         request, embeddings.embed(wanted, Caller.of(request, "ollama"))
     )
     if provider.name == "ollama":
         return JSONResponse(result.body)
-    return JSONResponse(
-        ollama.embed_answer(body.model, result.vectors, result.prompt_tokens, result.latency_ms)
-    )
+    return JSONResponse(ollama.embed_answer(wanted, result))
+
+
+@router.post("/api/embed", responses=_ERRORS)
+async def embed(
+    body: OllamaEmbedRequest, request: Request, embeddings: EmbeddingsDep
+) -> JSONResponse:
+    return await _embedded(ollama.embed_request(body), request, embeddings)
 
 
 @router.post("/api/embeddings", responses=_ERRORS)
@@ -172,20 +167,7 @@ async def embeddings_legacy(
     body: OllamaEmbeddingsRequest, request: Request, embeddings: EmbeddingsDep
 ) -> JSONResponse:
     """The older single-prompt endpoint (Ollama's answer carries no token count)."""
-    call = EmbedCall(
-        model=body.model,
-        input=body.prompt,
-        options=body.options,
-        keep_alive=body.keep_alive,
-        legacy=True,
-    )
-    wanted = EmbedRequest(model=body.model, provider=ollama.provider_for(body.model), call=call)
-    provider, result = await cancel_on_disconnect(
-        request, embeddings.embed(wanted, Caller.of(request, "ollama"))
-    )
-    if provider.name == "ollama":
-        return JSONResponse(result.body)
-    return JSONResponse({"embedding": result.vectors[0] if result.vectors else []})
+    return await _embedded(ollama.embed_request(body), request, embeddings)
 
 
 @router.post("/api/pull", responses={**_ERRORS, **_NDJSON_DOC})
