@@ -172,3 +172,48 @@ def test_agents_sdk_runs_one_turn(
     [record] = _usage(live_server)
     assert record["surface"] == "responses" and record["status"] == "ok"
     assert record["client"].startswith("Agents/Python ")  # the SDK's own User-Agent
+
+
+def test_agents_sdk_streams_a_tool_loop(live_server: str, upstream: FakeUpstream) -> None:
+    import agents
+    from openai import AsyncOpenAI
+    from openai.types.responses import ResponseTextDeltaEvent
+
+    calls: list[str] = []
+
+    @agents.function_tool
+    def get_weather(city: str) -> str:
+        """The weather in a city."""
+        calls.append(city)
+        upstream.model_scenarios = {"gpt-oss:20b": "default"}  # the model answers next
+        return f"Sunny in {city}"
+
+    async def run() -> tuple[Any, list[str]]:
+        client = AsyncOpenAI(base_url=f"{live_server}/v1", api_key="sk-client-side", max_retries=0)
+        agents.set_default_openai_client(client, use_for_tracing=False)
+        agents.set_tracing_disabled(True)
+        agent = agents.Agent(
+            name="Helper", instructions="Be brief.", model="gpt-oss:20b", tools=[get_weather]
+        )
+        deltas: list[str] = []
+        try:
+            result = agents.Runner.run_streamed(agent, "Weather in Paris?", max_turns=3)
+            async for event in result.stream_events():
+                if event.type == "raw_response_event" and isinstance(
+                    event.data, ResponseTextDeltaEvent
+                ):
+                    deltas.append(event.data.delta)
+            return result, deltas
+        finally:
+            await client.close()
+
+    result, deltas = asyncio.run(run())
+    assert len(calls) == 1
+    assert result.final_output == OLLAMA_TEXT == "".join(deltas)
+    first, second = [r.json for r in upstream.requests_to("/api/chat")]
+    assert [t["function"]["name"] for t in first["tools"]] == ["get_weather"]
+    assert [m["role"] for m in second["messages"]] == ["system", "user", "assistant", "tool"]
+    assert second["messages"][2]["tool_calls"][0]["function"]["name"] == "get_weather"
+    assert second["messages"][3]["content"] == f"Sunny in {calls[0]}"
+    records = _usage(live_server)
+    assert [(r["surface"], r["status"]) for r in records] == [("responses", "ok")] * 2
