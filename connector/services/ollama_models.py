@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connector.errors import BadRequestError, ConnectorError, ModelNotFoundError
-from connector.providers.base import ModelListing, Provider
+from connector.providers.base import Provider
 from connector.providers.ollama import OllamaProvider
 from connector.providers.registry import ProviderRegistry
 from connector.schemas.ollama import ListedModel, ModelDetails
@@ -61,9 +61,8 @@ def _listed(name: str) -> ListedModel:
 
 
 class OllamaModels:
-    def __init__(self, providers: ProviderRegistry, default_provider: str) -> None:
+    def __init__(self, providers: ProviderRegistry) -> None:
         self._providers = providers
-        self._default = default_provider
 
     @property
     def ollama(self) -> OllamaProvider:
@@ -91,9 +90,6 @@ class OllamaModels:
         own, cloud = await asyncio.gather(ollama_models(), openai_models())
         return {"models": [*own, *cloud]}
 
-    async def _openai_listing(self) -> ModelListing:
-        return await self._providers.openai.list_models()
-
     async def show(self, body: dict[str, Any], model: str) -> dict[str, Any]:
         provider, name = self.resolve(model)
         if provider.name == "ollama":
@@ -101,7 +97,7 @@ class OllamaModels:
                 await self.ollama.call_api("POST", "/api/show", {**body, "model": name}, model=name)
                 or {}
             )
-        listing = await self._openai_listing()
+        listing = await self._providers.openai.list_models()
         if listing.available and name not in {m.id for m in listing.models}:
             raise ModelNotFoundError(f"model '{model}' not found at {provider.base_url}.")
         capabilities = ["completion", "tools"]

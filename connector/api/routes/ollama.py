@@ -53,7 +53,7 @@ class NotServedError(ConnectorError):
 
 
 async def _models(services: ServicesDep) -> OllamaModels:
-    return OllamaModels(services.providers, services.runtime.default_provider)
+    return OllamaModels(services.providers)
 
 
 async def _embeddings(services: ServicesDep) -> EmbeddingService:
