@@ -109,3 +109,19 @@ def test_first_run_card_points_at_connect_your_tools(page: Any, live_server: str
     page.reload()
     page.get_by_text("Start a conversation").wait_for()
     assert page.get_by_test_id("connect-card").count() == 0
+
+
+def test_copy_falls_back_when_the_clipboard_api_is_refused(
+    new_page: Callable[..., Any], live_server: str
+) -> None:
+    """Qt WebEngine (the desktop window) refuses the async Clipboard API's permission;
+    a click must still copy, through the selection fallback."""
+    page = new_page(permissions=CLIPBOARD)
+    page.add_init_script(
+        "navigator.clipboard.writeText = () => Promise.reject(new Error('denied'))"
+    )
+    page.goto(live_server + "/app/settings")
+    page.get_by_test_id("connect-address").wait_for()
+    page.get_by_role("button", name="Copy curl settings").click()
+    page.get_by_test_id("snippet-curl").locator("button", has_text="Copied").wait_for()
+    assert _clipboard(page).startswith(f"curl {live_server}/v1/chat/completions")
