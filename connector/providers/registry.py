@@ -49,6 +49,25 @@ class ProviderRegistry:
     def all(self) -> list[Provider]:
         return list(self._all.values())
 
+    def resolve(
+        self, model: str, provider: str | None, default_provider: str
+    ) -> tuple[Provider, str]:
+        """The provider and bare model name for `model`: `openai/NAME` and
+        `ollama/NAME` name their provider, a bare name is `provider`'s (else the
+        default provider's). Every surface resolves models this one way."""
+        model = model.strip()
+        prefix, _, rest = model.partition("/")
+        if rest and prefix in self._all:
+            if provider and provider != prefix:
+                raise BadRequestError(
+                    f"model '{model}' names provider '{prefix}' but provider is '{provider}'.",
+                    param="provider",
+                )
+            provider, model = prefix, rest
+        if not model:
+            raise BadRequestError("model must not be empty.", param="model")
+        return self.get(provider or default_provider), model
+
     async def aclose(self) -> None:
         for provider in self._all.values():
             await provider.aclose()

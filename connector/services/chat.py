@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connector.config import ProviderName
-from connector.errors import BadRequestError, ConnectorError, ServerShuttingDownError
+from connector.errors import ConnectorError, ServerShuttingDownError
 from connector.providers.base import OllamaInput, Provider, ProviderCall, ProviderChunk
 from connector.providers.registry import ProviderRegistry
 from connector.schemas import (
@@ -48,8 +48,6 @@ from connector.services.usage import (
     UsageEntry,
     UsageService,
 )
-
-_PROVIDER_PREFIXES: tuple[ProviderName, ...] = ("ollama", "openai")
 
 
 @dataclass(slots=True)
@@ -127,19 +125,11 @@ class ChatService:
         self._shutdown = shutdown or ShutdownCoordinator(grace=0)
 
     def resolve(self, request: ChatRequest) -> tuple[Provider, ProviderCall]:
-        model = (request.model or self._runtime.default_model).strip()
-        provider_name: str | None = request.provider
-        prefix, _, rest = model.partition("/")
-        if rest and prefix in _PROVIDER_PREFIXES:
-            if provider_name and provider_name != prefix:
-                raise BadRequestError(
-                    f"model '{model}' names provider '{prefix}' but provider is '{provider_name}'.",
-                    param="provider",
-                )
-            provider_name, model = prefix, rest
-        provider = self._providers.get(provider_name or self._runtime.default_provider)
-        if not model:
-            raise BadRequestError("model must not be empty.", param="model")
+        provider, model = self._providers.resolve(
+            request.model or self._runtime.default_model,
+            request.provider,
+            self._runtime.default_provider,
+        )
         json_mode, schema = requested_schema(request.response_format)
         return provider, ProviderCall(
             model=model, request=request, schema=schema, json_mode=json_mode

@@ -16,7 +16,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from connector.errors import BadRequestError, ConnectorError
+from connector.errors import ConnectorError
 from connector.providers.base import EmbedCall, EmbedResult, Provider
 from connector.providers.registry import ProviderRegistry
 from connector.services import pricing
@@ -24,26 +24,6 @@ from connector.services.callers import Caller
 from connector.services.monitor import MonitorHub
 from connector.services.settings import RuntimeSettings
 from connector.services.usage import InflightEntry, UsageEntry, UsageService
-
-
-def resolve_model(
-    providers: ProviderRegistry, model: str, provider: str | None, default_provider: str
-) -> tuple[Provider, str]:
-    """The provider and bare model name for `model` (`openai/NAME`, `ollama/NAME` or a
-    bare name on `provider`, else on the default provider), as chat resolves it."""
-    model = model.strip()
-    prefix, _, rest = model.partition("/")
-    names = {p.name for p in providers.all()}
-    if rest and prefix in names:
-        if provider and provider != prefix:
-            raise BadRequestError(
-                f"model '{model}' names provider '{prefix}' but provider is '{provider}'.",
-                param="provider",
-            )
-        provider, model = prefix, rest
-    if not model:
-        raise BadRequestError("model must not be empty.", param="model")
-    return providers.get(provider or default_provider), model
 
 
 @dataclass(slots=True)
@@ -69,7 +49,7 @@ class EmbeddingService:
         self._hub = hub
 
     def resolve(self, model: str, provider: str | None = None) -> tuple[Provider, str]:
-        return resolve_model(self._providers, model, provider, self._runtime.default_provider)
+        return self._providers.resolve(model, provider, self._runtime.default_provider)
 
     async def embed(self, request: EmbedRequest, caller: Caller) -> tuple[Provider, EmbedResult]:
         """Resolve (raising before anything is recorded), then call the upstream once."""

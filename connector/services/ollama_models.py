@@ -21,7 +21,6 @@ from connector.providers.base import Provider
 from connector.providers.ollama import OllamaProvider
 from connector.providers.registry import ProviderRegistry
 from connector.schemas.ollama import ListedModel, ModelDetails
-from connector.services.embeddings import resolve_model
 
 # What /api/version reports. Clients gate features on it: VS Code Copilot Chat needs
 # 0.6.4 or later; `think` levels and JSON-schema `format` need 0.9+. 0.12.6 is the
@@ -70,7 +69,7 @@ class OllamaModels:
 
     def resolve(self, model: str) -> tuple[Provider, str]:
         # A bare name on Ollama's API is an Ollama model, whatever the default provider.
-        return resolve_model(self._providers, model, None, "ollama")
+        return self._providers.resolve(model, None, "ollama")
 
     async def tags(self, wait_s: float) -> dict[str, Any]:
         async def ollama_models() -> list[Any]:
