@@ -217,3 +217,34 @@ def test_agents_sdk_streams_a_tool_loop(live_server: str, upstream: FakeUpstream
     assert second["messages"][3]["content"] == f"Sunny in {calls[0]}"
     records = _usage(live_server)
     assert [(r["surface"], r["status"]) for r in records] == [("responses", "ok")] * 2
+
+
+def test_agents_sdk_continues_from_a_stored_response(
+    live_server: str, upstream: FakeUpstream
+) -> None:
+    import agents
+    from openai import AsyncOpenAI
+
+    async def run() -> None:
+        client = AsyncOpenAI(base_url=f"{live_server}/v1", api_key="sk-client-side", max_retries=0)
+        agents.set_default_openai_client(client, use_for_tracing=False)
+        agents.set_tracing_disabled(True)
+        agent = agents.Agent(name="Helper", instructions="Be brief.", model="gpt-oss:20b")
+        try:
+            first = await agents.Runner.run(agent, "Why is the sky blue?")
+            assert first.last_response_id and first.last_response_id.startswith("resp_")
+            await agents.Runner.run(
+                agent, "And at sunset?", previous_response_id=first.last_response_id
+            )
+        finally:
+            await client.close()
+
+    asyncio.run(run())
+    second = upstream.requests_to("/api/chat")[-1].json
+    # The SDK sends only the new input; the connector puts the stored turn before it.
+    assert second["messages"] == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Why is the sky blue?"},
+        {"role": "assistant", "content": OLLAMA_TEXT},
+        {"role": "user", "content": "And at sunset?"},
+    ]
