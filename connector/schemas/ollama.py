@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any, Literal, TypedDict
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
-ThinkLevel = Literal["low", "medium", "high"]
+ThinkLevel = Literal["low", "medium", "high", "max"]
 # "" is what some clients send for "no format".
 Format = Literal["json", ""] | dict[str, Any]
 KeepAlive = str | int | float
@@ -50,7 +50,8 @@ class _Generation(_Body):
     options: dict[str, Any] | None = None
     stream: bool = True
     keep_alive: KeepAlive | None = None
-    think: bool | ThinkLevel | None = None
+    # Strict: Ollama takes true/false or a level; "yes" is not a boolean there.
+    think: StrictBool | ThinkLevel | None = None
 
 
 class OllamaChatRequest(_Generation):
