@@ -178,12 +178,12 @@ class SecurityMiddleware:
         self, model_api: bool, scope: Scope, headers: Headers
     ) -> AuthenticationError | None:
         """None when the request may pass; else why not."""
-        given = _credential(scope, headers)
-        if self.token and _same(given, self.token):
+        given = _credentials(scope, headers)
+        if self.token and _matches(given, self.token):
             return None
         program_key = _required_program_key(scope) if model_api else None
         if program_key is not None:
-            if _same(given, program_key):
+            if _matches(given, program_key):
                 return None
             return AuthenticationError(
                 "This connector wants a key from programs: send `Authorization: Bearer KEY` "
@@ -212,20 +212,25 @@ class SecurityMiddleware:
         await dialects.error_response(scope["path"], exc)(scope, receive, send)
 
 
-def _credential(scope: Scope, headers: Headers) -> str:
+def _credentials(scope: Scope, headers: Headers) -> list[str]:
+    """What the request offers as a key: the Bearer value, `x-api-key`, and on a
+    WebSocket `?token=`. All are tried: a client may fill one with a placeholder
+    (an SDK's `api_key="unused"`) and put the key in the other."""
+    given = []
     auth = headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
-        return auth[7:].strip()
+        given.append(auth[7:].strip())
     if "x-api-key" in headers:
-        return headers["x-api-key"].strip()
+        given.append(headers["x-api-key"].strip())
     if scope["type"] == "websocket":
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        return (query.get("token") or [""])[0]
-    return ""
+        given.append((query.get("token") or [""])[0])
+    return given
 
 
-def _same(given: str, expected: str) -> bool:
-    return bool(given) and hmac.compare_digest(given.encode(), expected.encode())
+def _matches(given: list[str], expected: str) -> bool:
+    want = expected.encode()
+    return any(value and hmac.compare_digest(value.encode(), want) for value in given)
 
 
 def _required_program_key(scope: Scope) -> str | None:

@@ -60,6 +60,8 @@ def test_programs_need_the_key_once_it_is_on(desktop_like: str) -> None:
 
     assert _chat(url, {"Authorization": f"Bearer {key}"}).status_code == 200
     assert _chat(url, {"x-api-key": key}).status_code == 200
+    # A placeholder in one header does not hide the key in the other.
+    assert _chat(url, {"Authorization": "Bearer unused", "x-api-key": key}).status_code == 200
     assert httpx.get(f"{url}/v1/models", headers={"x-api-key": key}).status_code == 200
     assert _chat(url, AUTH).status_code == 200  # the UI's token works too
     with pytest.raises(InvalidStatus):
