@@ -42,6 +42,9 @@ _OLLAMA_ADMIN = frozenset(
     {"/api/pull", "/api/push", "/api/create", "/api/copy", "/api/delete", "/api/blobs"}
 )
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# What programs use on the model API's paths; anything else there (PUT, TRACE, …) is
+# no model call and is treated as admin, so it never slips through as "open".
+_MODEL_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "POST", "DELETE"})
 
 # The route that proves a dialect is served (checked against the app's routes).
 _DIALECT_ROUTES: dict[Dialect, str] = {
@@ -59,11 +62,14 @@ def is_public(path: str) -> bool:
 
 def is_model_api(method: str, path: str) -> bool:
     """True for the routes a program calls to use models (see the module docstring)."""
+    method = method.upper()
+    if method not in _MODEL_METHODS:
+        return False
     if path.startswith(_OLLAMA_PREFIX):
         return not (path in _OLLAMA_ADMIN or path.startswith("/api/blobs/"))
     if path in _MODEL_PATHS or path.startswith(_MODEL_PREFIXES):
         return True
-    if method.upper() in _READ_METHODS:
+    if method in _READ_METHODS:
         return path in _MODEL_READ_PATHS or path.startswith(_MODEL_READ_PREFIXES)
     return False
 

@@ -232,6 +232,9 @@ ADMIN_ROUTES = [
     ("GET", "/openapi.json"),
     ("GET", "/docs"),
     ("GET", "/something/new"),
+    ("TRACE", "/v1/models"),
+    ("PUT", "/v1/chat/completions"),
+    ("PATCH", "/api/chat"),
 ]
 
 
