@@ -20,7 +20,7 @@ from fastapi.responses import (
 from fastapi.staticfiles import StaticFiles
 
 from connector import __version__
-from connector.api import errors
+from connector.api import contract, errors
 from connector.api.routes import (
     anthropic,
     chat,
@@ -117,6 +117,8 @@ def create_app(settings: Settings | None = None, *, settle_heap: bool = False) -
     if origins:
         app.add_middleware(
             CORSMiddleware,
+    contract.install(app)
+
             allow_origins=origins,
             allow_methods=["*"],
             allow_headers=["*"],

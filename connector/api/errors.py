@@ -4,6 +4,7 @@ answered in the dialect of the path that was asked for (`connector.dialects`).""
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -49,6 +50,34 @@ def validation_error(errors: list[Any]) -> ValidationFailedError:
     return ValidationFailedError(message, param=where, code="invalid_body")
 
 
+_METHODS = ("get", "put", "post", "delete", "patch", "options", "head", "trace")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method the path serves, as the OpenAPI document lists them. Starlette names
+    only those of the first route that matched the path, so a path with a GET and a
+    POST route answered `Allow: GET`."""
+    table: list[tuple[re.Pattern[str], set[str]]] | None = getattr(
+        request.app.state, "allow_table", None
+    )
+    if table is None:
+        table = [
+            (
+                re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path)) + "$"),
+                {m.upper() for m in item if m in _METHODS},
+            )
+            for path, item in request.app.openapi().get("paths", {}).items()
+        ]
+        request.app.state.allow_table = table
+    methods: set[str] = set()
+    for pattern, allowed in table:
+        if pattern.match(request.url.path):
+            methods |= allowed
+    if "GET" in methods:
+        methods.add("HEAD")  # Starlette answers HEAD wherever it answers GET
+    return ", ".join(sorted(methods))
+
+
 def _from_http(request: Request, exc: HTTPException) -> ConnectorError:
     headers = dict(exc.headers or {})
     if exc.status_code == 404:
@@ -59,7 +88,10 @@ def _from_http(request: Request, exc: HTTPException) -> ConnectorError:
     if exc.status_code == 413:
         return PayloadTooLargeError("Request body is too large.")
     if exc.status_code == 405:
-        allowed = headers.get("allow") or headers.get("Allow") or ""
+        allowed = _allowed_methods(request) or headers.get("allow") or headers.get("Allow") or ""
+        headers = {k: v for k, v in headers.items() if k.lower() != "allow"}
+        if allowed:
+            headers["Allow"] = allowed
         return error_for_status(
             405,
             f"Method {request.method} is not allowed on {request.url.path}"

@@ -9,10 +9,18 @@ from pydantic import (
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
+    Strict,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
     model_serializer,
 )
 
 from connector.config import ProviderName
+
+# A JSON number (an integer is one too), never a boolean or a numeric string.
+StrictNumber = Annotated[float, Strict()]
 
 
 class FunctionCall(BaseModel):
@@ -21,7 +29,7 @@ class FunctionCall(BaseModel):
 
 
 class ToolCall(BaseModel):
-    index: int | None = None
+    index: StrictInt | None = None
     id: str | None = None
     type: Literal["function"] = "function"
     function: FunctionCall
@@ -44,7 +52,7 @@ class JsonSchemaFormat(BaseModel):
     name: str = "output"
     description: str | None = None
     schema_: dict[str, Any] | None = Field(None, alias="schema")
-    strict: bool | None = None
+    strict: StrictBool | None = None
 
     model_config = ConfigDict(populate_by_name=True)
 
@@ -56,7 +64,7 @@ class ResponseFormat(BaseModel):
 
 class StreamOptions(BaseModel):
     model_config = ConfigDict(extra="allow")
-    include_usage: bool | None = None
+    include_usage: StrictBool | None = None
 
 
 ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh"]
@@ -78,15 +86,17 @@ class ChatRequest(BaseModel):
         description="Model name; `ollama/NAME` or `openai/NAME` also picks the provider.",
     )
     messages: list[ChatMessage] = Field(..., min_length=1)
-    stream: bool = False
+    # Strict scalars: pydantic would read "yes" or 1 as true, "5" or true as a number;
+    # the contract says a boolean or a number, so anything else is a 422.
+    stream: StrictBool = False
     stream_options: StreamOptions | None = None
     response_format: ResponseFormat | None = None
-    temperature: float | None = Field(None, ge=0, le=2)
-    top_p: float | None = Field(None, ge=0, le=1)
-    max_tokens: int | None = Field(None, ge=1)
-    max_completion_tokens: int | None = Field(None, ge=1)
+    temperature: StrictNumber | None = Field(None, ge=0, le=2)
+    top_p: StrictNumber | None = Field(None, ge=0, le=1)
+    max_tokens: StrictInt | None = Field(None, ge=1)
+    max_completion_tokens: StrictInt | None = Field(None, ge=1)
     stop: str | list[str] | None = None
-    seed: int | None = None
+    seed: StrictInt | None = None
     reasoning_effort: ReasoningEffort | None = None
     tools: list[dict[str, Any]] | None = None
     tool_choice: str | dict[str, Any] | None = None
@@ -96,7 +106,7 @@ class ChatRequest(BaseModel):
         description="Ollama model options (e.g. `num_ctx`, `top_k`, `repeat_penalty`), "
         "merged under the typed fields above. Ollama only.",
     )
-    keep_alive: str | int | None = Field(
+    keep_alive: StrictStr | StrictInt | StrictFloat | None = Field(
         None,
         description='How long Ollama keeps the model loaded afterwards ("10m", seconds, '
         "0 to unload, -1 for ever). Ollama only.",

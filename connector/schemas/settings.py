@@ -9,6 +9,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     computed_field,
     field_validator,
 )
@@ -77,13 +78,18 @@ class SettingsUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    openai_api_key: str | None = Field(None, json_schema_extra={"writeOnly": True}, max_length=500)
+    # Printable ASCII without spaces: the key travels in an HTTP header, where any other
+    # character fails every later request (and no provider issues such keys).
+    openai_api_key: str | None = Field(
+        None, json_schema_extra={"writeOnly": True}, max_length=500, pattern=r"^[!-~]*$"
+    )
     openai_base_url: str | None = None
     ollama_base_url: str | None = None
     default_provider: ProviderName | None = None
     default_model: str | None = Field(None, min_length=1, max_length=200)
     reference_model: str | None = Field(None, min_length=1, max_length=200)
-    programs_need_key: bool | None = None
+    # Strict: "yes" or 1 is not the boolean the contract says.
+    programs_need_key: StrictBool | None = None
 
     @field_validator("openai_base_url", "ollama_base_url")
     @classmethod

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     Field,
 )
 
@@ -15,6 +17,19 @@ from connector.config import ProviderName
 # The route family a request came in on: the connector's own REST/SSE/WS routes, the
 # OpenAI-compatible /v1, and the other client dialects.
 Surface = Literal["rest", "sse", "ws", "v1", "ollama", "anthropic", "responses"]
+_NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
+
+
+def _iso_only(value: Any) -> Any:
+    # Pydantic would read 0.5 (or "0.5") as seconds since 1970; the contract says an ISO
+    # time, so a number is the wrong type, not a date in January 1970.
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+        raise ValueError("must be an ISO 8601 time such as 2026-12-01T00:00:00Z, not a number")
+    return value
+
+
+# A time filter: ISO 8601 only.
+IsoTime = Annotated[datetime, BeforeValidator(_iso_only)]
 # What a record meters: a chat (or generate) turn, or an embedding call.
 RecordKind = Literal["chat", "embed"]
 # `interrupted`: cut off by a shutdown (after its grace) or a crash (found at next start).

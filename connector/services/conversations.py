@@ -121,6 +121,8 @@ class ConversationService:
         with Session(self._engine, expire_on_commit=False) as session:
             row = self._row(session, conversation_id)
             for key, value in data.model_dump(exclude_unset=True).items():
+                if key == "title" and value is None:
+                    continue  # a conversation always has a title: null leaves it as it is
                 setattr(row, key, value)
             row.updated_at = utcnow()
             session.add(row)

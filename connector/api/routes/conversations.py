@@ -59,7 +59,18 @@ async def delete_conversation(conversation_id: str, services: ServicesDep) -> Re
     return Response(status_code=204)
 
 
-@router.get("/{conversation_id}/export")
+@router.get(
+    "/{conversation_id}/export",
+    responses={
+        200: {
+            "description": "The conversation as a file: Markdown (`md`) or JSON (`json`).",
+            "content": {
+                "text/markdown": {"schema": {"type": "string"}},
+                "application/json": {"schema": {"$ref": "#/components/schemas/ConversationDetail"}},
+            },
+        }
+    },
+)
 async def export_conversation(
     conversation_id: str,
     services: ServicesDep,

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Query
 
 from connector.api.deps import ServicesDep
 from connector.schemas import Bucket, Surface, UsageSummary
-from connector.schemas.usage import ClientUsage
+from connector.schemas.usage import ClientUsage, IsoTime
+from connector.services.callers import ADMIN_KEY, request_context
 from connector.services.usage import DEFAULT_POINTS, MAX_POINTS
 
 router = APIRouter(tags=["usage"])
@@ -17,8 +18,8 @@ router = APIRouter(tags=["usage"])
 @router.get("/usage", response_model=UsageSummary)
 async def get_usage(
     services: ServicesDep,
-    since: datetime | None = Query(None, description="ISO time; records at or after it"),
-    until: datetime | None = Query(None, description="ISO time; records before it"),
+    since: IsoTime | None = Query(None, description="ISO time; records at or after it"),
+    until: IsoTime | None = Query(None, description="ISO time; records before it"),
     bucket: Bucket = Query("hour", description="Time-series bucket size"),
     points: int = Query(
         DEFAULT_POINTS,
@@ -37,7 +38,7 @@ async def get_usage(
 @router.get("/usage/clients", response_model=list[ClientUsage])
 async def get_usage_clients(
     services: ServicesDep,
-    since: datetime | None = Query(
+    since: IsoTime | None = Query(
         None, description="ISO time; `requests` counts the records at or after it"
     ),
 ) -> list[ClientUsage]:
