@@ -298,7 +298,7 @@ def test_admin_scope_keeps_host_and_origin_checks_on_every_route(
     url = _admin_scope_server(make_settings, serve, token)
     auth = {"Authorization": f"Bearer {token}"}
     for method, path in MODEL_ROUTES + ADMIN_ROUTES:
-        if path.startswith("/ws/"):
+        if path.startswith("/ws/") or method not in ("GET", "POST", "DELETE"):
             continue
         for headers in ({"Host": "evil.example"}, {"Host": "evil.example", **auth}):
             response = httpx.request(method, f"{url}{path}", headers=headers, json={})
