@@ -11,6 +11,7 @@ protocol's error body, and the status below is the one every dialect starts from
     ├── PayloadTooLargeError       413 request_too_large
     ├── ValidationFailedError      422 invalid_request_error
     ├── RateLimitError             429 rate_limit_error (+ Retry-After)
+    │   └── BudgetExceededError    429 budget_exceeded
     ├── UpstreamError              502 upstream_error
     │   └── StructuredOutputError  502 structured_output_invalid
     ├── UpstreamUnavailableError   503 upstream_unavailable
@@ -109,6 +110,17 @@ class RateLimitError(ConnectorError):
         kwargs.setdefault("code", "rate_limit_exceeded")
         super().__init__(message, headers=headers, **kwargs)
         self.retry_after = retry_after
+
+
+class BudgetExceededError(RateLimitError):
+    """A key (or the whole connector) is over one of its budgets or limits
+    (`connector.services.budgets`): a 429 whose message names the budget, what was
+    spent and when it resets."""
+
+    def __init__(self, message: str, *, budget: str | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("code", "budget_exceeded")
+        super().__init__(message, **kwargs)
+        self.budget = budget
 
 
 class UpstreamError(ConnectorError):

@@ -21,12 +21,15 @@ from fastapi.staticfiles import StaticFiles
 
 from connector import __version__
 from connector.api import contract, errors
+from connector.api.metering import MeteringMiddleware
 from connector.api.routes import (
     anthropic,
     chat,
     conversations,
     embeddings,
+    keys,
     models,
+    observability,
     ollama,
     responses,
     usage,
@@ -103,8 +106,12 @@ def create_app(settings: Settings | None = None, *, settle_heap: bool = False) -
         responses.router,
         embeddings.router,
         ollama.router,
+        keys.router,
+        observability.router,
     ):
         app.include_router(router)
+
+    contract.install(app)
 
     @app.get("/healthz", response_model=Health, response_model_exclude_none=True, tags=["health"])
     async def healthz() -> Health:
@@ -117,14 +124,14 @@ def create_app(settings: Settings | None = None, *, settle_heap: bool = False) -
     if origins:
         app.add_middleware(
             CORSMiddleware,
-    contract.install(app)
-
             allow_origins=origins,
             allow_methods=["*"],
             allow_headers=["*"],
-            expose_headers=["Retry-After"],
+            expose_headers=["Retry-After", "x-connector-overhead-ms"],
         )
     app.add_middleware(SecurityMiddleware, settings=settings)
+    # Outermost: the connector's own time counts from the request's arrival.
+    app.add_middleware(MeteringMiddleware)
     return app
 
 

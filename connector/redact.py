@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable
 
 _sources: list[Callable[[], Iterable[str]]] = []
@@ -15,6 +16,19 @@ def redact(text: str) -> str:
             if secret and secret in text:
                 text = text.replace(secret, "***")
     return text
+
+
+# Credentials that may sit in a body a client sent (a pasted key, a tool's config):
+# OpenAI/Anthropic-style keys, the connector's own keys, bearer headers copied in.
+_CREDENTIAL = re.compile(
+    r"(?:\bsk-[A-Za-z0-9_\-]{16,}|\baic[-_][A-Za-z0-9_\-]{20,}|(?i:bearer)\s+[A-Za-z0-9._~+/\-]{16,}=*)"
+)
+
+
+def scrub(text: str) -> str:
+    """`redact`, and anything shaped like an API key or a bearer token: for text kept
+    on behalf of a client (the request log)."""
+    return _CREDENTIAL.sub("***", redact(text))
 
 
 def add_secret_source(source: Callable[[], Iterable[str]]) -> Callable[[], None]:

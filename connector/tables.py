@@ -52,6 +52,11 @@ class UsageRecord(SQLModel, table=True):
     cost_usd: float = 0.0
     reference_cost_usd: float | None = None
     structured: bool = False
+    # The app key that made the request (None: no key, or the admin token's "admin").
+    key_id: str | None = Field(default=None, max_length=32, index=True)
+    key_name: str | None = Field(default=None, max_length=64)
+    # The connector's own time: the request's wall time minus its waits on the upstream.
+    overhead_ms: float | None = None
 
 
 class UsageInflight(SQLModel, table=True):
@@ -68,6 +73,8 @@ class UsageInflight(SQLModel, table=True):
     provider: str = Field(max_length=16)
     model: str = Field(max_length=200)
     structured: bool = False
+    key_id: str | None = Field(default=None, max_length=32)
+    key_name: str | None = Field(default=None, max_length=64)
 
 
 class Conversation(SQLModel, table=True):
@@ -108,3 +115,19 @@ class StoredResponse(SQLModel, table=True):
     status: str = Field(max_length=16)
     input_json: str
     response_json: str
+
+
+class AppKey(SQLModel, table=True):
+    """A key handed to a program or a person: only its SHA-256 is kept (the key itself
+    is shown once, at creation). Revoked keys stay, so old records keep their name."""
+
+    __tablename__ = "app_key"
+
+    id: str = Field(primary_key=True, max_length=32)
+    name: str = Field(max_length=64)
+    key_hash: str = Field(max_length=64, unique=True)
+    hint: str = Field(max_length=8)
+    created_at: datetime = Field(default_factory=utcnow)
+    revoked_at: datetime | None = None
+    # Budgets and limits (connector.schemas.keys.Limits) as JSON.
+    limits_json: str = "{}"

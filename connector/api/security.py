@@ -7,15 +7,21 @@
   clients send that one; WebSockets: `?token=TOKEN`);
 - with `CONNECTOR_API_TOKEN_SCOPE=admin` (the desktop app) the token guards only the
   admin surface, and the model API (`connector.api.access`) is open to programs on
-  loopback; when the runtime setting "Programs need a key" is on, the model API wants
-  the programs' key (sent the same ways) or the token.
+  loopback;
+- app keys (`connector.services.app_keys`, the programs' key among them) open the
+  model API, never the admin surface. Once any key exists (or "Programs need a key"
+  is on), the model API wants a key or the token; a revoked key is refused always.
+  The key a request came with is put in its context (`scope["connector"]`), for its
+  usage record and budgets. Checking a key is a hash and a dict lookup, no I/O.
 
 ```
 Host ok? -> Origin ok (unsafe methods, WebSockets)? -> classify(method, path)
   public -> pass
   admin  -> the token, if one is set
-  model  -> the programs' key, if they need one; else the token, if it guards
-            everything or the peer is not on loopback; else open
+  model  -> an app key passes (a revoked one is refused); with keys required,
+            nothing else does (but the connector's own page on a tokenless
+            loopback server); else the token, if it guards everything or the peer
+            is not on loopback; else open
 ```
 
 Refusals are answered in the dialect of the path asked for (`connector.dialects`).
@@ -25,6 +31,8 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import time
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
 from starlette.datastructures import Headers
@@ -39,6 +47,10 @@ from connector.errors import (
     ForbiddenError,
     PayloadTooLargeError,
 )
+from connector.services.callers import ADMIN_KEY, SCOPE_KEY, RequestContext, request_context
+
+if TYPE_CHECKING:
+    from connector.services.app_keys import AppKeyService
 
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -138,7 +150,7 @@ class SecurityMiddleware:
             return
         access = classify(method, scope["path"])
         if access != "public" and method != "OPTIONS":
-            refusal = self._credential_refusal(access == "model", scope, headers)
+            refusal = self._credential_refusal(access == "model", scope, headers, origin)
             if refusal is not None:
                 await self._refuse(scope, receive, send, refusal)
                 return
@@ -175,22 +187,35 @@ class SecurityMiddleware:
         return urlsplit(value).netloc == host_header.strip().lower() and value != "null"
 
     def _credential_refusal(
-        self, model_api: bool, scope: Scope, headers: Headers
+        self, model_api: bool, scope: Scope, headers: Headers, origin: str | None
     ) -> AuthenticationError | None:
-        """None when the request may pass; else why not."""
+        """None when the request may pass; else why not. The key it passed with goes
+        into the request's context, for its usage record and its budgets."""
         given = _credentials(scope, headers)
+        context = request_context(scope)
+        if context is None:
+            context = scope[SCOPE_KEY] = RequestContext(arrived=time.perf_counter())
         if self.token and _matches(given, self.token):
+            context.key = ADMIN_KEY
             return None
-        program_key = _required_program_key(scope) if model_api else None
-        if program_key is not None:
-            if _matches(given, program_key):
+        keys = _app_keys(scope) if model_api else None
+        if keys is not None:
+            key, revoked = keys.identify(given)
+            if key is not None:
+                context.key = key
                 return None
-            return AuthenticationError(
-                "This connector wants a key from programs: send `Authorization: Bearer KEY` "
-                "(or `x-api-key: KEY`). The key is in the app's Settings, under "
-                "Connect your tools.",
-                code="invalid_api_key",
-            )
+            if revoked:
+                return AuthenticationError(
+                    "This key has been revoked. Ask for a new one (Settings > Keys).",
+                    code="invalid_api_key",
+                )
+            if keys.required and not (self.token is None and self._own_page(scope, headers)):
+                return AuthenticationError(
+                    "This connector wants a key: send `Authorization: Bearer KEY` (or "
+                    "`x-api-key: KEY`; on a WebSocket `?token=KEY`). Keys are made in the "
+                    "app's Settings (Keys; the programs' key is under Connect your tools).",
+                    code="invalid_api_key",
+                )
         if self.token is None:
             return None
         if model_api and not self.token_guards_model_api:
@@ -202,6 +227,19 @@ class SecurityMiddleware:
             "TOKEN` (or `x-api-key: TOKEN`).",
             code="invalid_api_token",
         )
+
+    def _own_page(self, scope: Scope, headers: Headers) -> bool:
+        """The connector's own UI, on this machine: a page this server served (the
+        browser says so in `Sec-Fetch-Site`, or sends its origin), from loopback. On a
+        server without a token anything on loopback may make itself a key anyway (the
+        admin surface is open there), so keys do not lock the UI out of its own chat."""
+        client = scope.get("client")
+        if not is_loopback_ip(client[0] if client else None):
+            return False
+        if headers.get("sec-fetch-site") == "same-origin":
+            return True
+        origin = headers.get("origin")
+        return bool(origin) and self._origin_ok(origin or "", headers.get("host", ""))
 
     @staticmethod
     async def _refuse(scope: Scope, receive: Receive, send: Send, exc: ConnectorError) -> None:
@@ -233,12 +271,9 @@ def _matches(given: list[str], expected: str) -> bool:
     return any(value and hmac.compare_digest(value.encode(), want) for value in given)
 
 
-def _required_program_key(scope: Scope) -> str | None:
-    """The programs' key when the runtime setting says programs need one. Read from
-    the app's services (Starlette puts the app in the scope before any middleware)."""
+def _app_keys(scope: Scope) -> AppKeyService | None:
+    """The app's keys (the programs' key among them). Read from the app's services
+    (Starlette puts the app in the scope before any middleware)."""
     state = getattr(scope.get("app"), "state", None)
     services = getattr(state, "services", None)
-    if services is None:
-        return None
-    key: str | None = services.runtime.required_program_key()
-    return key
+    return getattr(services, "app_keys", None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -148,6 +148,8 @@ class Metrics(BaseModel):
     tokens_per_s: float | None = None
     cost_usd: float = 0.0
     reference_cost_usd: float | None = None
+    # The connector's own time: from the request's arrival, minus its upstream waits.
+    overhead_ms: float | None = None
 
 
 class AssistantMessage(BaseModel):

@@ -57,6 +57,13 @@ class UsageRecordPublic(BaseModel):
     cost_usd: float
     reference_cost_usd: float | None = None
     structured: bool
+    key_id: str | None = Field(
+        None, description="The app key that made it (`admin`: the admin token; null: none)."
+    )
+    key_name: str | None = None
+    overhead_ms: float | None = Field(
+        None, description="The connector's own time (the request's time not spent upstream)."
+    )
 
 
 class Totals(BaseModel):
@@ -114,10 +121,28 @@ class ClientSurfaceUsage(BaseModel):
     avg_latency_ms: float | None
 
 
+class KeyUsage(BaseModel):
+    """One app key: what its requests spent (the Monitoring page's "By key" table)."""
+
+    key_id: str | None = Field(description="Null: requests made without a key.")
+    key_name: str | None = None
+    requests: int
+    errors: int
+    prompt_tokens: int
+    completion_tokens: int
+    reasoning_tokens: int
+    total_tokens: int
+    cost_usd: float
+    saved_usd: float
+    avg_latency_ms: float | None
+    avg_overhead_ms: float | None
+
+
 class UsageSummary(BaseModel):
     totals: Totals
     by_model: list[ModelUsage]
     by_client: list[ClientSurfaceUsage]
+    by_key: list[KeyUsage] = Field(default_factory=list)
     series: list[SeriesPoint]
     recent: list[UsageRecordPublic]
     bucket: Bucket
@@ -125,6 +150,7 @@ class UsageSummary(BaseModel):
     until: datetime | None = None
     client: str | None = None
     surface: Surface | None = None
+    key_id: str | None = None
 
 
 class ClientUsage(BaseModel):

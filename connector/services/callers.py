@@ -4,7 +4,8 @@ program, read from its `User-Agent`. Every usage record carries both."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.requests import HTTPConnection
 
@@ -36,10 +37,59 @@ def client_name(user_agent: str | None) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class KeyIdentity:
+    """The key a request presented: an app key (`connector.services.app_keys`), the
+    programs' key (id `programs`) or the admin token (id `admin`)."""
+
+    id: str
+    name: str
+
+
+ADMIN_KEY = KeyIdentity(id="admin", name="admin token")
+
+
+@dataclass(slots=True)
+class RequestContext:
+    """What the middleware learns about one HTTP request before any route runs (put in
+    the ASGI scope under `connector`), and what the chat path adds to it."""
+
+    arrived: float  # time.perf_counter() when the request reached the connector
+    key: KeyIdentity | None = None
+    # Seconds spent waiting on the upstream, set by the chat and embedding paths: the
+    # rest of the request's time is the connector's own (`x-connector-overhead-ms`).
+    upstream_s: float | None = None
+
+
+SCOPE_KEY = "connector"
+
+
+def request_context(scope: Any) -> RequestContext | None:
+    ctx = scope.get(SCOPE_KEY)
+    return ctx if isinstance(ctx, RequestContext) else None
+
+
+@dataclass(frozen=True, slots=True)
 class Caller:
     surface: Surface
     client: str = UNKNOWN_CLIENT
+    key: KeyIdentity | None = None
+    # The HTTP request's context (None on a WebSocket: a socket carries many requests).
+    context: RequestContext | None = field(default=None, compare=False)
+
+    @property
+    def key_id(self) -> str | None:
+        return self.key.id if self.key else None
+
+    @property
+    def key_name(self) -> str | None:
+        return self.key.name if self.key else None
 
     @classmethod
     def of(cls, conn: HTTPConnection, surface: Surface) -> Caller:
-        return cls(surface=surface, client=client_name(conn.headers.get("user-agent")))
+        ctx = request_context(conn.scope)
+        return cls(
+            surface=surface,
+            client=client_name(conn.headers.get("user-agent")),
+            key=ctx.key if ctx else None,
+            context=ctx if ctx is not None and conn.scope["type"] == "http" else None,
+        )

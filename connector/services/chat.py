@@ -37,8 +37,10 @@ from connector.schemas import (
     Usage,
 )
 from connector.services import pricing
+from connector.services.budgets import BudgetService, Ticket
 from connector.services.callers import Caller
 from connector.services.monitor import MonitorHub
+from connector.services.request_log import RequestLog
 from connector.services.settings import RuntimeSettings
 from connector.services.shutdown import ShutdownCoordinator, take_back_cancel
 from connector.services.structured import parse_and_validate, requested_schema
@@ -117,12 +119,16 @@ class ChatService:
         usage: UsageService,
         hub: MonitorHub,
         shutdown: ShutdownCoordinator | None = None,
+        budgets: BudgetService | None = None,
+        request_log: RequestLog | None = None,
     ) -> None:
         self._providers = providers
         self._runtime = runtime
         self._usage = usage
         self._hub = hub
         self._shutdown = shutdown or ShutdownCoordinator(grace=0)
+        self._budgets = budgets
+        self._request_log = request_log
 
     def resolve(self, request: ChatRequest) -> tuple[Provider, ProviderCall]:
         provider, model = self._providers.resolve(
@@ -161,9 +167,15 @@ class ChatService:
     async def _run(
         self, stream: ChatStream, provider: Provider, call: ProviderCall, caller: Caller
     ) -> AsyncGenerator[ChatCompletionChunk, None]:
+        # Over a budget: refused here, before the upstream call and before anything is
+        # recorded (the first chunk is awaited before any answer starts, so the 429
+        # keeps its status in every dialect).
+        ticket = self._budgets.admit(caller.key) if self._budgets is not None else None
         created = int(time.time())
         acc = _Accumulator()
         started = time.perf_counter()
+        # Time spent waiting on the upstream; the rest is the connector's own.
+        waited = [0.0]
         first_token: float | None = None
         status = "error"
         error_type: str | None = "internal_error"
@@ -182,6 +194,8 @@ class ChatService:
                 provider=stream.provider,
                 model=call.model,
                 structured=call.json_mode,
+                key_id=caller.key_id,
+                key_name=caller.key_name,
             )
         )
 
@@ -200,7 +214,14 @@ class ChatService:
             # the provider's stream is closed at once too, and with it the upstream
             # request; otherwise it would linger until garbage collection.
             async with aclosing(provider.stream(call)) as pieces:
-                async for piece in pieces:
+                while True:
+                    asked = time.perf_counter()
+                    try:
+                        piece = await anext(pieces)
+                    except StopAsyncIteration:
+                        break
+                    finally:
+                        waited[0] += time.perf_counter() - asked
                     acc.add(piece)
                     if piece.timings:
                         stream.timings = piece.timings
@@ -234,7 +255,9 @@ class ChatService:
                     token_limit=call.request.token_limit,
                 )
             usage = acc.usage or Usage()
-            metrics = self._metrics(stream.provider, call.model, usage, started, first_token)
+            metrics = self._metrics(
+                stream.provider, call.model, usage, started, first_token, caller, waited[0]
+            )
             stream.completion = ChatCompletion(
                 id=stream.id,
                 created=created,
@@ -259,7 +282,7 @@ class ChatService:
             # body, `[DONE]`, the WS `done`) waits for the commit of this record.
             recorded = True
             self._hub.request_finished()
-            commit = self._record(stream, call, caller, usage, metrics, status, error_type)
+            commit = self._record(stream, call, caller, usage, metrics, status, error_type, ticket)
             await self._usage.durable(commit)
             yield chunk([], usage=usage, metrics=metrics, parsed=parsed)
         except asyncio.CancelledError:
@@ -285,9 +308,9 @@ class ChatService:
                 usage = acc.usage or Usage()
                 if metrics is None:  # failed or cancelled: measured now
                     metrics = self._metrics(
-                        stream.provider, call.model, usage, started, first_token
+                        stream.provider, call.model, usage, started, first_token, caller, waited[0]
                     )
-                self._record(stream, call, caller, usage, metrics, status, error_type)
+                self._record(stream, call, caller, usage, metrics, status, error_type, ticket)
 
     def _metrics(
         self,
@@ -296,9 +319,17 @@ class ChatService:
         usage: Usage,
         started: float,
         first_token: float | None,
+        caller: Caller,
+        waited_s: float,
     ) -> Metrics:
         now = time.perf_counter()
         latency_ms = (now - started) * 1000
+        # From the request's arrival (its parsing and checks count), minus the upstream.
+        context = caller.context
+        arrived = context.arrived if context is not None else started
+        if context is not None:
+            context.upstream_s = waited_s
+        overhead_ms = max(0.0, (now - arrived - waited_s) * 1000)
         ttft_ms = (first_token - started) * 1000 if first_token is not None else None
         gen_s = (now - first_token) if first_token is not None else 0.0
         cost, reference = self._costs(provider, model, usage)
@@ -310,6 +341,7 @@ class ChatService:
             else None,
             cost_usd=cost,
             reference_cost_usd=reference,
+            overhead_ms=round(overhead_ms, 3),
         )
 
     def _costs(
@@ -331,24 +363,31 @@ class ChatService:
         metrics: Metrics,
         status: str,
         error_type: str | None,
+        ticket: Ticket | None,
     ) -> asyncio.Future[bool] | None:
-        return self._usage.record(
-            UsageEntry(
-                request_id=stream.id,
-                surface=caller.surface,
-                client=caller.client,
-                provider=stream.provider,
-                model=call.model,
-                status=status,
-                error_type=None if status == "ok" else error_type,
-                prompt_tokens=usage.prompt_tokens,
-                completion_tokens=usage.completion_tokens,
-                reasoning_tokens=usage.reasoning_tokens,
-                total_tokens=usage.total_tokens or usage.prompt_tokens + usage.completion_tokens,
-                latency_ms=metrics.latency_ms,
-                ttft_ms=metrics.ttft_ms,
-                cost_usd=metrics.cost_usd,
-                reference_cost_usd=metrics.reference_cost_usd,
-                structured=call.json_mode,
-            )
+        entry = UsageEntry(
+            request_id=stream.id,
+            surface=caller.surface,
+            client=caller.client,
+            provider=stream.provider,
+            model=call.model,
+            status=status,
+            error_type=None if status == "ok" else error_type,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            reasoning_tokens=usage.reasoning_tokens,
+            total_tokens=usage.total_tokens or usage.prompt_tokens + usage.completion_tokens,
+            latency_ms=metrics.latency_ms,
+            ttft_ms=metrics.ttft_ms,
+            cost_usd=metrics.cost_usd,
+            reference_cost_usd=metrics.reference_cost_usd,
+            structured=call.json_mode,
+            key_id=caller.key_id,
+            key_name=caller.key_name,
+            overhead_ms=metrics.overhead_ms,
         )
+        if self._budgets is not None:
+            self._budgets.settle(ticket, caller.key, entry.total_tokens, entry.cost_usd)
+        if self._request_log is not None and self._request_log.enabled:
+            self._request_log.add(entry, call.request, stream.completion)
+        return self._usage.record(entry)

@@ -15,10 +15,14 @@ from connector.providers import openai as openai_provider
 from connector.providers.registry import ProviderRegistry
 from connector.secrets import KeyStore
 from connector.services import pricing
+from connector.services.app_keys import AppKeyService
+from connector.services.budgets import BudgetService
 from connector.services.chat import ChatService
 from connector.services.conversations import ConversationService
+from connector.services.metrics import PrometheusMetrics
 from connector.services.monitor import MonitorHub
 from connector.services.profile import ProfileService
+from connector.services.request_log import RequestLog
 from connector.services.settings import RuntimeSettings
 from connector.services.shutdown import ShutdownCoordinator
 from connector.services.usage import UsageService
@@ -39,6 +43,10 @@ class Services:
     chat: ChatService
     conversations: ConversationService
     profile: ProfileService
+    budgets: BudgetService
+    app_keys: AppKeyService
+    request_log: RequestLog
+    metrics: PrometheusMetrics
     # The SDK import (and heap settling) running in a thread after start-up.
     warmed_up: asyncio.Future[None] | None = None
 
@@ -51,6 +59,10 @@ class Services:
         hub = MonitorHub()
         usage = UsageService(engine, hub)
         shutdown = ShutdownCoordinator(settings.shutdown_grace)
+        budgets = BudgetService(engine, hub)
+        request_log = RequestLog(engine)
+        metrics = PrometheusMetrics(hub)
+        usage.recorder.on_committed.append(metrics.observe)
         return cls(
             settings=settings,
             engine=engine,
@@ -60,9 +72,13 @@ class Services:
             hub=hub,
             usage=usage,
             shutdown=shutdown,
-            chat=ChatService(providers, runtime, usage, hub, shutdown),
+            chat=ChatService(providers, runtime, usage, hub, shutdown, budgets, request_log),
             conversations=ConversationService(engine),
             profile=ProfileService(engine),
+            budgets=budgets,
+            app_keys=AppKeyService(engine, keys, budgets, runtime),
+            request_log=request_log,
+            metrics=metrics,
         )
 
     async def start(self, *, settle_heap: bool = False) -> None:
@@ -70,6 +86,9 @@ class Services:
             migrate(self.engine)
             self.keys.load()
             self.runtime.load()
+            self.budgets.load()
+            self.app_keys.load()
+            self.request_log.load()
             pricing.warm_up(self.runtime.reference_model)
 
         await asyncio.to_thread(blocking_start)

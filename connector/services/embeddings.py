@@ -20,6 +20,7 @@ from connector.errors import ConnectorError
 from connector.providers.base import EmbedCall, EmbedResult, Provider
 from connector.providers.registry import ProviderRegistry
 from connector.services import pricing
+from connector.services.budgets import BudgetService
 from connector.services.callers import Caller
 from connector.services.monitor import MonitorHub
 from connector.services.settings import RuntimeSettings
@@ -42,11 +43,13 @@ class EmbeddingService:
         runtime: RuntimeSettings,
         usage: UsageService,
         hub: MonitorHub,
+        budgets: BudgetService | None = None,
     ) -> None:
         self._providers = providers
         self._runtime = runtime
         self._usage = usage
         self._hub = hub
+        self._budgets = budgets
 
     def resolve(self, model: str, provider: str | None = None) -> tuple[Provider, str]:
         return self._providers.resolve(model, provider, self._runtime.default_provider)
@@ -54,6 +57,8 @@ class EmbeddingService:
     async def embed(self, request: EmbedRequest, caller: Caller) -> tuple[Provider, EmbedResult]:
         """Resolve (raising before anything is recorded), then call the upstream once."""
         provider, model = self.resolve(request.model, request.provider)
+        # Over a budget: refused before the upstream call and before any record.
+        ticket = self._budgets.admit(caller.key) if self._budgets is not None else None
         call = request.call
         call.model = model
         request_id = f"embd-{uuid.uuid4().hex[:24]}"
@@ -70,10 +75,17 @@ class EmbeddingService:
                 provider=provider.name,
                 model=model,
                 structured=False,
+                key_id=caller.key_id,
+                key_name=caller.key_name,
             )
         )
+        upstream_s = 0.0
         try:
-            result = await provider.embed(call)
+            asked = time.perf_counter()
+            try:
+                result = await provider.embed(call)
+            finally:
+                upstream_s = time.perf_counter() - asked
             status = "ok"
         except asyncio.CancelledError:
             status, error_type = "cancelled", "cancelled"
@@ -90,6 +102,13 @@ class EmbeddingService:
             cost = 0.0
             if not self._is_local(provider):
                 cost = pricing.openai_cost(model, tokens, 0) or 0.0
+            context = caller.context
+            if context is not None:
+                context.upstream_s = upstream_s
+            arrived = context.arrived if context is not None else started
+            overhead_ms = max(0.0, (time.perf_counter() - arrived - upstream_s) * 1000)
+            if self._budgets is not None:
+                self._budgets.settle(ticket, caller.key, tokens, cost)
             commit = self._usage.record(
                 UsageEntry(
                     request_id=request_id,
@@ -110,6 +129,9 @@ class EmbeddingService:
                     # No saving is claimed: the reference price is a chat model's.
                     reference_cost_usd=None,
                     structured=False,
+                    key_id=caller.key_id,
+                    key_name=caller.key_name,
+                    overhead_ms=round(overhead_ms, 3),
                 )
             )
         # On the books before the answer goes out, as for chats.

@@ -74,6 +74,9 @@ class UsageEntry:
     client: str = "unknown"
     kind: str = "chat"
     created_at: datetime = field(default_factory=utcnow)
+    key_id: str | None = None
+    key_name: str | None = None
+    overhead_ms: float | None = None
 
     def row(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in _ENTRY_FIELDS}
@@ -95,6 +98,8 @@ class InflightEntry:
     model: str
     structured: bool
     started_at: datetime = field(default_factory=utcnow)
+    key_id: str | None = None
+    key_name: str | None = None
 
     def row(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in _INFLIGHT_FIELDS}
@@ -297,7 +302,7 @@ class UsageRecorder:
         columns = ["request_id", "created_at", "surface", "client", "kind", "provider"]
         columns += ["model", "structured", "status", "error_type", "prompt_tokens"]
         columns += ["completion_tokens", "reasoning_tokens", "total_tokens", "latency_ms"]
-        columns += ["cost_usd"]
+        columns += ["cost_usd", "key_id", "key_name"]
         zero = literal(0)
         rows = select(
             c.request_id,
@@ -316,6 +321,8 @@ class UsageRecorder:
             zero,
             literal(0.0),
             literal(0.0),
+            c.key_id,
+            c.key_name,
         )
         with self._engine.begin() as conn:
             count = conn.execute(insert(_RECORDS).from_select(columns, rows)).rowcount

@@ -18,7 +18,7 @@ from connector.schemas import (
     UsageRecordPublic,
     UsageSummary,
 )
-from connector.schemas.usage import ClientSurfaceUsage, ClientUsage, Surface
+from connector.schemas.usage import ClientSurfaceUsage, ClientUsage, KeyUsage, Surface
 from connector.services.monitor import MonitorHub
 from connector.services.recorder import InflightEntry, UsageEntry, UsageRecorder, _Batch
 from connector.tables import UsageRecord
@@ -135,9 +135,12 @@ class UsageService:
         points: int = DEFAULT_POINTS,
         client: str | None = None,
         surface: Surface | None = None,
+        key_id: str | None = None,
     ) -> UsageSummary:
         await self.flush()
-        return await asyncio.to_thread(self._summary, since, until, bucket, points, client, surface)
+        return await asyncio.to_thread(
+            self._summary, since, until, bucket, points, client, surface, key_id
+        )
 
     def _summary(
         self,
@@ -147,6 +150,7 @@ class UsageService:
         points: int,
         client: str | None = None,
         surface: Surface | None = None,
+        key_id: str | None = None,
     ) -> UsageSummary:
         # Aggregated by the database: a server with a long history answers in
         # a fraction of a second (100k records: about 0.2 s) instead of loading every
@@ -161,10 +165,13 @@ class UsageService:
             where.append(_C.client == client)
         if surface is not None:
             where.append(_C.surface == surface)
+        if key_id is not None:
+            where.append(_C.key_id == key_id)
         with self._engine.connect() as conn:
             totals = _totals(conn, where)
             by_model = _by_model(conn, where)
             by_client = _by_client(conn, where)
+            by_key = _by_key(conn, where)
             series = _series(conn, where, bucket, points)
             recent = conn.execute(
                 select(_TABLE).where(*where).order_by(_C.id.desc()).limit(_RECENT)
@@ -173,6 +180,7 @@ class UsageService:
             totals=totals,
             by_model=by_model,
             by_client=by_client,
+            by_key=by_key,
             series=series,
             recent=[public(rec) for rec in recent],
             bucket=bucket,
@@ -180,6 +188,7 @@ class UsageService:
             until=until,
             client=client,
             surface=surface,
+            key_id=key_id,
         )
 
     async def clients(self, since: datetime | None = None) -> list[ClientUsage]:
@@ -297,6 +306,23 @@ def _by_client(conn: Connection, where: list[ColumnElement[bool]]) -> list[Clien
         .order_by(func.count().desc(), _C.client, _C.surface)
     ).all()
     return [ClientSurfaceUsage.model_validate(row._asdict()) for row in rows]
+
+
+def _by_key(conn: Connection, where: list[ColumnElement[bool]]) -> list[KeyUsage]:
+    """Spending per app key (requests without one: `key_id` null), the busiest first."""
+    rows = conn.execute(
+        select(
+            _C.key_id,
+            func.max(_C.key_name).label("key_name"),
+            *_sums(),
+            func.avg(case((_C.status == "ok", _C.latency_ms))).label("avg_latency_ms"),
+            func.avg(_C.overhead_ms).label("avg_overhead_ms"),
+        )
+        .where(*where)
+        .group_by(_C.key_id)
+        .order_by(func.count().desc(), _C.key_id)
+    ).all()
+    return [KeyUsage.model_validate(row._asdict()) for row in rows]
 
 
 def _series(

@@ -57,7 +57,9 @@ async def _models(services: ServicesDep) -> OllamaModels:
 
 
 async def _embeddings(services: ServicesDep) -> EmbeddingService:
-    return EmbeddingService(services.providers, services.runtime, services.usage, services.hub)
+    return EmbeddingService(
+        services.providers, services.runtime, services.usage, services.hub, services.budgets
+    )
 
 
 ModelsDep = Annotated[OllamaModels, Depends(_models)]

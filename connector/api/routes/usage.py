@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from connector.api.deps import ServicesDep
 from connector.schemas import Bucket, Surface, UsageSummary
@@ -15,8 +13,17 @@ from connector.services.usage import DEFAULT_POINTS, MAX_POINTS
 router = APIRouter(tags=["usage"])
 
 
+def own_key(request: Request, wanted: str | None) -> str | None:
+    """An app key reads only its own usage; the admin token (and a caller without a
+    key, where that is allowed) reads any."""
+    context = request_context(request.scope)
+    key = context.key if context is not None else None
+    return wanted if key is None or key == ADMIN_KEY else key.id
+
+
 @router.get("/usage", response_model=UsageSummary)
 async def get_usage(
+    request: Request,
     services: ServicesDep,
     since: IsoTime | None = Query(None, description="ISO time; records at or after it"),
     until: IsoTime | None = Query(None, description="ISO time; records before it"),
@@ -31,8 +38,12 @@ async def get_usage(
         None, description="Only this calling program (`client`, e.g. `ollama-python/0.6.3`)"
     ),
     surface: Surface | None = Query(None, description="Only requests on this surface"),
+    key: str | None = Query(
+        None, description="Only this app key's requests (its id; an app key sees only its own)"
+    ),
 ) -> UsageSummary:
-    return await services.usage.summary(since, until, bucket, points, client, surface)
+    key_id = own_key(request, key)
+    return await services.usage.summary(since, until, bucket, points, client, surface, key_id)
 
 
 @router.get("/usage/clients", response_model=list[ClientUsage])
