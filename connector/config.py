@@ -12,7 +12,9 @@ from platformdirs import user_data_dir
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-ProviderName = Literal["ollama", "openai"]
+# An endpoint's name (connector.providers.endpoints): which names exist is the
+# registry's to say (a request naming an unknown one gets a 422 listing them).
+ProviderName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")]
 KeyStore = Literal["auto", "keyring", "memory"]
 # What CONNECTOR_API_TOKEN guards: every route ("all"), or only the admin surface
 # ("admin": the model API stays open to programs on loopback, as the desktop app's is).
@@ -40,6 +42,11 @@ class Settings(BaseSettings):
     openai_api_key_file: Path | None = Field(None, validation_alias="OPENAI_API_KEY_FILE")
     openai_base_url: str = Field("https://api.openai.com/v1", validation_alias="OPENAI_BASE_URL")
     ollama_base_url: str = Field("http://127.0.0.1:11434", validation_alias="OLLAMA_BASE_URL")
+
+    # More endpoints (and aliases) as JSON, or a file holding it: see
+    # connector/providers/endpoints.py. Secret: it may carry endpoints' keys.
+    endpoints_json: SecretStr | None = Field(None, validation_alias="CONNECTOR_ENDPOINTS")
+    endpoints_file: Path | None = Field(None, validation_alias="CONNECTOR_ENDPOINTS_FILE")
 
     data_dir: Path = Field(
         default_factory=lambda: Path(user_data_dir("ai-connector", appauthor=False)),
@@ -82,7 +89,7 @@ class Settings(BaseSettings):
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
 
-    @field_validator("openai_api_key", "api_token", mode="before")
+    @field_validator("openai_api_key", "api_token", "endpoints_json", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

@@ -21,12 +21,12 @@ from fastapi.staticfiles import StaticFiles
 
 from connector import __version__
 from connector.api import contract, errors
-from connector.api.metering import MeteringMiddleware
 from connector.api.routes import (
     anthropic,
     chat,
     conversations,
     embeddings,
+    endpoints,
     keys,
     models,
     observability,
@@ -36,6 +36,7 @@ from connector.api.routes import (
     ws,
 )
 from connector.api.routes import settings as settings_routes
+from connector.api.metering import MeteringMiddleware
 from connector.api.security import SecurityMiddleware
 from connector.config import Settings
 from connector.redact import add_secret_source
@@ -76,7 +77,13 @@ def create_app(settings: Settings | None = None, *, settle_heap: bool = False) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         token = settings.api_token.get_secret_value() if settings.api_token else None
-        remove = add_secret_source(lambda: [*services.keys.secrets(), *([token] if token else [])])
+        remove = add_secret_source(
+            lambda: [
+                *services.keys.secrets(),
+                *services.endpoint_keys.secrets(),
+                *([token] if token else []),
+            ]
+        )
         _warn_if_exposed(settings)
         await services.start(settle_heap=settle_heap)
         log.info("AI Connector %s ready (data: %s)", __version__, settings.data_dir)
@@ -101,6 +108,7 @@ def create_app(settings: Settings | None = None, *, settle_heap: bool = False) -
         ws.router,
         models.router,
         settings_routes.router,
+        endpoints.router,
         usage.router,
         conversations.router,
         responses.router,
@@ -111,14 +119,14 @@ def create_app(settings: Settings | None = None, *, settle_heap: bool = False) -
     ):
         app.include_router(router)
 
-    contract.install(app)
-
     @app.get("/healthz", response_model=Health, response_model_exclude_none=True, tags=["health"])
     async def healthz() -> Health:
         problem = services.usage.health()
         return Health(status="degraded", problems=[problem]) if problem else Health()
 
     _mount_spa(app)
+    contract.install(app)
+
 
     origins = [o for o in settings.allowed_origins if o != "*"]
     if origins:

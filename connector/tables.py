@@ -57,6 +57,11 @@ class UsageRecord(SQLModel, table=True):
     key_name: str | None = Field(default=None, max_length=64)
     # The connector's own time: the request's wall time minus its waits on the upstream.
     overhead_ms: float | None = None
+    # The endpoint that served it, and every endpoint tried in order (comma-separated,
+    # the serving one last); what it saved (connector/services/pricing.py).
+    endpoint: str | None = Field(default=None, max_length=32, index=True)
+    tried: str | None = Field(default=None, max_length=200)
+    saved_usd: float = 0.0
 
 
 class UsageInflight(SQLModel, table=True):

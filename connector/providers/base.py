@@ -13,7 +13,6 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from connector.config import ProviderName
 from connector.errors import UpstreamError, UpstreamTimeoutError
 from connector.schemas import ChatRequest, ModelInfo, ToolCall, Usage
 
@@ -130,6 +129,7 @@ class EmbedResult:
     vectors: list[Any]  # one per input: lists of floats (or base64 strings)
     prompt_tokens: int = 0
     latency_ms: float = 0.0  # measured by the embedding service
+    openai_shaped: bool = False  # `body` is an OpenAI embeddings answer (pass it on)
 
 
 @dataclass(slots=True)
@@ -140,10 +140,13 @@ class ModelListing:
 
 
 class Provider(Protocol):
-    name: ProviderName
+    name: str  # the endpoint's name
+    local: bool  # priced as local (free, counted as saved) rather than cloud
 
     @property
     def base_url(self) -> str: ...
+
+    def configure(self, base_url: str) -> None: ...
 
     def stream(self, call: ProviderCall) -> AsyncGenerator[ProviderChunk, None]:
         """Yield chunks; raise ConnectorError subclasses. Cancelling the iteration
@@ -161,6 +164,35 @@ class Provider(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class Puller(Protocol):
+    """A provider whose upstream downloads models on request (Ollama's pull)."""
+
+    name: str
+
+    def pull(
+        self, name: str, insecure: bool | None = None
+    ) -> AsyncGenerator[dict[str, Any], None]: ...
+
+
+@runtime_checkable
+class OllamaNative(Puller, Protocol):
+    """A provider that speaks Ollama's own API: its model routes pass through."""
+
+    @property
+    def base_url(self) -> str: ...
+
+    async def call_api(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        *,
+        model: str = "",
+        slow: bool = False,
+    ) -> Any: ...
 
 
 @runtime_checkable

@@ -16,7 +16,6 @@ from typing import Any
 
 import httpx
 
-from connector.config import ProviderName
 from connector.errors import (
     BadRequestError,
     ConnectorError,
@@ -240,7 +239,9 @@ def _error_text(response_body: bytes) -> str:
 
 
 class OllamaProvider:
-    name: ProviderName = "ollama"
+    """An endpoint of kind `ollama`."""
+
+    local = True
 
     def __init__(
         self,
@@ -248,7 +249,10 @@ class OllamaProvider:
         timeout: httpx.Timeout,
         models_timeout: float,
         idle_timeout: float = 60.0,
+        *,
+        name: str,
     ) -> None:
+        self.name = name
         self._base_url = base_url.rstrip("/")
         self._models_timeout = models_timeout
         self._idle_timeout = idle_timeout
@@ -272,7 +276,7 @@ class OllamaProvider:
     def _unreachable(self, exc: Exception) -> UpstreamUnavailableError:
         return UpstreamUnavailableError(
             f"Ollama is not reachable at {self._base_url}. Start it with `ollama serve`, "
-            "or set the Ollama URL in Settings (OLLAMA_BASE_URL).",
+            f"or set the URL of endpoint '{self.name}' in Settings.",
             code="ollama_unreachable",
         )
 
@@ -389,7 +393,7 @@ class OllamaProvider:
         models = [
             ModelInfo(
                 id=str(item.get("name") or item.get("model")),
-                provider="ollama",
+                provider=self.name,
                 size=item.get("size"),
                 details=item.get("details") or {},
             )

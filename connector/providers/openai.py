@@ -8,7 +8,6 @@ from collections.abc import AsyncGenerator, Callable, Iterator
 from contextlib import AsyncExitStack, contextmanager
 from typing import TYPE_CHECKING, Any, Literal
 
-from connector.config import ProviderName
 from connector.errors import (
     AuthenticationError,
     BadRequestError,
@@ -52,6 +51,8 @@ _OWN_FIELDS = {
 }
 _CHAT_PREFIXES = ("gpt-", "o1", "o3", "o4", "chatgpt-")
 OFFICIAL_BASE_URL = "https://api.openai.com/v1"
+# What a provider that needs no key sends as its bearer (the SDK always sends one).
+NO_KEY = "no-key"
 
 if TYPE_CHECKING:
     import openai
@@ -154,7 +155,10 @@ def _chunk(event: dict[str, Any]) -> ProviderChunk:
 
 
 class OpenAIProvider:
-    name: ProviderName = "openai"
+    """An endpoint of kind `openai-compatible` (OpenAI itself, llama.cpp, vLLM, LM
+    Studio, OpenRouter, Groq, ...)."""
+
+    local = False
 
     def __init__(
         self,
@@ -163,7 +167,12 @@ class OpenAIProvider:
         timeouts: dict[str, float],
         models_timeout: float,
         idle_timeout: float = 60.0,
+        *,
+        name: str,
+        key_required: bool = True,
     ) -> None:
+        self.name = name
+        self._key_required = key_required
         self._base_url = base_url.rstrip("/")
         self._idle_timeout = idle_timeout
         self._key_getter = key_getter
@@ -182,10 +191,12 @@ class OpenAIProvider:
 
     def _get_client(self) -> openai.AsyncOpenAI:
         key = self._key_getter()
+        if not key and not self._key_required:
+            # A local server that wants no key; the SDK sends some bearer anyway.
+            key = NO_KEY
         if not key:
             raise AuthenticationError(
-                "No OpenAI API key is set. Add one in Settings (POST /settings) "
-                "or set OPENAI_API_KEY.",
+                f"No API key is set for endpoint '{self.name}'. Add one in Settings.",
                 code="missing_api_key",
             )
         wanted = (key, self._base_url)
@@ -321,7 +332,7 @@ class OpenAIProvider:
             # The official list mixes in embeddings, audio and image models.
             ids = [i for i in ids if i.startswith(_CHAT_PREFIXES)]
         return ModelListing(
-            available=True, models=[ModelInfo(id=i, provider="openai") for i in ids]
+            available=True, models=[ModelInfo(id=i, provider=self.name) for i in ids]
         )
 
     async def embed(self, call: EmbedCall) -> EmbedResult:
@@ -346,6 +357,7 @@ class OpenAIProvider:
             body=data,
             vectors=[item.get("embedding") for item in items],
             prompt_tokens=int(usage.get("prompt_tokens") or 0),
+            openai_shaped=True,
         )
 
     async def count_tokens(self, call: ProviderCall) -> int | None:

@@ -1,73 +1,255 @@
-"""The providers this connector knows. A new provider is one module and one line here."""
+"""The endpoints this connector routes to, built from their configuration.
+
+A new endpoint kind is one module (its Provider class) and one line in `KINDS`.
+`resolve` is the one model resolution of every surface:
+
+    ENDPOINT/MODEL        that endpoint (its model filter applies)
+    an alias (or glob)    its targets, in order: a fallback list
+    a bare name           the endpoint whose catalogue has it; the default endpoint
+                          when several or none have it
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import httpx
 
-from connector.config import ProviderName, Settings
-from connector.errors import BadRequestError
-from connector.providers.base import Provider
+from connector.config import Settings
+from connector.errors import BadRequestError, ModelNotFoundError, ValidationFailedError
+from connector.providers.base import ModelListing, Provider
+from connector.providers.catalogue import Catalogue
+from connector.providers.endpoints import AliasConfig, EndpointConfig
 from connector.providers.ollama import OllamaProvider
 from connector.providers.openai import OpenAIProvider
 
 
+@dataclass(frozen=True, slots=True)
+class Options:
+    """What every provider is built with besides its endpoint."""
+
+    timeouts: dict[str, float]
+    models_timeout: float
+    idle_timeout: float
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    build: Callable[[EndpointConfig, Options, Callable[[], str | None]], Provider]
+    local: bool  # the kind's default pricing: local (counted as saved) or cloud
+
+
+def _ollama(ep: EndpointConfig, opt: Options, key: Callable[[], str | None]) -> Provider:
+    return OllamaProvider(
+        ep.base_url,
+        httpx.Timeout(**opt.timeouts),
+        opt.models_timeout,
+        idle_timeout=opt.idle_timeout,
+        name=ep.name,
+    )
+
+
+def _openai(ep: EndpointConfig, opt: Options, key: Callable[[], str | None]) -> Provider:
+    return OpenAIProvider(
+        ep.base_url,
+        key,
+        opt.timeouts,
+        opt.models_timeout,
+        idle_timeout=opt.idle_timeout,
+        name=ep.name,
+        key_required=bool(ep.key_required),
+    )
+
+
+KINDS: dict[str, Kind] = {
+    "ollama": Kind(_ollama, local=True),
+    "openai-compatible": Kind(_openai, local=False),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    provider: Provider
+    model: str
+
+
+def check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise BadRequestError(
+            f"Unknown endpoint kind '{kind}'; use one of: {', '.join(KINDS)}.", param="kind"
+        )
+
+
 class ProviderRegistry:
-    def __init__(self, settings: Settings, key_getter: Callable[[], str | None]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        key_for: Callable[[str], Callable[[], str | None]],
+        endpoints: list[EndpointConfig],
+        aliases: list[AliasConfig] | None = None,
+    ) -> None:
         # Connecting fails fast; reading allows a model's first load and long generations.
-        limits = {
-            "connect": settings.connect_timeout,
-            "read": settings.read_timeout,
-            "write": settings.connect_timeout,
-            "pool": settings.connect_timeout,
-        }
-        self.ollama = OllamaProvider(
-            settings.ollama_base_url,
-            httpx.Timeout(**limits),
-            settings.models_timeout,
+        self._options = Options(
+            timeouts={
+                "connect": settings.connect_timeout,
+                "read": settings.read_timeout,
+                "write": settings.connect_timeout,
+                "pool": settings.connect_timeout,
+            },
+            models_timeout=settings.models_timeout,
             idle_timeout=settings.idle_timeout,
         )
-        self.openai = OpenAIProvider(
-            settings.openai_base_url,
-            key_getter,
-            limits,
-            settings.models_timeout,
-            idle_timeout=settings.idle_timeout,
-        )
-        self._all: dict[ProviderName, Provider] = {"ollama": self.ollama, "openai": self.openai}
+        self._key_for = key_for
+        self._endpoints: dict[str, EndpointConfig] = {}
+        self._all: dict[str, Provider] = {}
+        self._built_from: dict[str, EndpointConfig] = {}
+        self.aliases: list[AliasConfig] = []
+        self.catalogue = Catalogue(wait_s=settings.models_timeout + 0.5)
+        self._retired: list[Provider] = []
+        # Pricing by endpoint name, kept after an endpoint is removed: its requests
+        # still running are priced as they started.
+        self._local: dict[str, bool] = {}
+        self.configure(endpoints, aliases or [])
+
+    # -- configuration ---------------------------------------------------------------
+    def configure(self, endpoints: list[EndpointConfig], aliases: list[AliasConfig]) -> None:
+        """Apply a new endpoint list: changed endpoints get a new provider (the old one
+        is closed at the next `aclose`/`reap`, after its running requests)."""
+        for ep in endpoints:
+            check_kind(ep.kind)
+        by_name = {ep.name: ep for ep in endpoints}
+        for name, provider in list(self._all.items()):
+            same = by_name.get(name)
+            built = self._built_from.get(name)
+            if same is None or built is None or _rebuild(built, same):
+                self._retired.append(provider)
+                del self._all[name]
+                self._built_from.pop(name, None)
+            elif provider.base_url != same.base_url:
+                provider.configure(same.base_url)
+        for ep in endpoints:
+            kind = KINDS[ep.kind]
+            if ep.name not in self._all:
+                self._all[ep.name] = kind.build(ep, self._options, self._key_for(ep.name))
+            local = kind.local if ep.pricing is None else ep.pricing == "local"
+            self._all[ep.name].local = self._local[ep.name] = local
+            self._built_from[ep.name] = ep
+        self._endpoints = by_name
+        self.aliases = list(aliases)
+        self.catalogue.forget(by_name)
+
+    def endpoints(self) -> list[EndpointConfig]:
+        return list(self._endpoints.values())
+
+    def endpoint(self, name: str) -> EndpointConfig:
+        found = self._endpoints.get(name)
+        if found is None:
+            # As a value outside the schema's choices: what `provider` names must exist.
+            raise ValidationFailedError(
+                f"Unknown endpoint '{name}'; use one of: {', '.join(self._endpoints)}.",
+                param="provider",
+            )
+        return found
 
     def get(self, name: str) -> Provider:
-        try:
-            return self._all[name]  # type: ignore[index]
-        except KeyError:
-            raise BadRequestError(
-                f"Unknown provider '{name}'; use one of: {', '.join(self._all)}.",
-                param="provider",
-            ) from None
+        self.endpoint(name)
+        return self._all[name]
 
     def all(self) -> list[Provider]:
-        return list(self._all.values())
+        """The enabled endpoints' providers, in configuration order."""
+        return [self._all[n] for n, ep in self._endpoints.items() if ep.enabled]
 
+    def is_local(self, name: str) -> bool:
+        return self._local.get(name, False)
+
+    def first(self, capability: type) -> Provider | None:
+        """The first enabled endpoint whose provider has `capability` (a Protocol)."""
+        return next((p for p in self.all() if isinstance(p, capability)), None)
+
+    # -- the catalogue ---------------------------------------------------------------
+    async def listings(self) -> list[tuple[Provider, ModelListing]]:
+        """Every enabled endpoint's models, asked concurrently (this refreshes the
+        catalogue too)."""
+        providers = self.all()
+        results = await asyncio.gather(
+            *(self.catalogue.list_one(p, self._endpoints[p.name].offers) for p in providers)
+        )
+        return list(zip(providers, results, strict=True))
+
+    # -- resolution ------------------------------------------------------------------
     def resolve(
         self, model: str, provider: str | None, default_provider: str
     ) -> tuple[Provider, str]:
-        """The provider and bare model name for `model`: `openai/NAME` and
-        `ollama/NAME` name their provider, a bare name is `provider`'s (else the
-        default provider's). Every surface resolves models this one way."""
+        """The first route for `model` (see `routes`)."""
+        first = self.routes(model, provider, default_provider)[0]
+        return first.provider, first.model
+
+    def routes(self, model: str, provider: str | None, default_provider: str) -> list[Route]:
+        """Where `model` goes, in the order to try: one route, or an alias's list."""
         model = model.strip()
-        prefix, _, rest = model.partition("/")
-        if rest and prefix in self._all:
-            if provider and provider != prefix:
-                raise BadRequestError(
-                    f"model '{model}' names provider '{prefix}' but provider is '{provider}'.",
-                    param="provider",
-                )
-            provider, model = prefix, rest
         if not model:
             raise BadRequestError("model must not be empty.", param="model")
-        return self.get(provider or default_provider), model
+        prefix, _, rest = model.partition("/")
+        named = rest and prefix in self._endpoints
+        if provider:
+            if named and prefix != provider:
+                raise BadRequestError(
+                    f"model '{model}' names endpoint '{prefix}' but provider is '{provider}'.",
+                    param="provider",
+                )
+            return [self._route(provider, rest if named else model)]
+        if named:
+            return [self._route(prefix, rest)]
+        alias = self._alias(model)
+        if alias is None:
+            return [self._bare(model, default_provider)]
+        found: list[Route] = []
+        for target in alias.targets:
+            head, _, tail = target.partition("/")
+            if tail and head in self._endpoints:
+                if self._endpoints[head].enabled:
+                    found.append(self._route(head, tail))
+            else:
+                found.append(self._bare(target, default_provider))
+        if not found:
+            raise BadRequestError(
+                f"Every endpoint of alias '{alias.name}' is disabled.", param="model"
+            )
+        return found
+
+    def _alias(self, model: str) -> AliasConfig | None:
+        exact = next((a for a in self.aliases if not a.is_glob and a.name == model), None)
+        return exact or next((a for a in self.aliases if a.is_glob and a.matches(model)), None)
+
+    def _route(self, name: str, model: str) -> Route:
+        endpoint = self.endpoint(name)
+        if not endpoint.enabled:
+            raise BadRequestError(f"Endpoint '{name}' is disabled in Settings.", param="model")
+        if not model:
+            raise BadRequestError("model must not be empty.", param="model")
+        if not endpoint.offers(model):
+            raise ModelNotFoundError(
+                f"Endpoint '{name}' does not offer model '{model}' (its model filter: "
+                f"{', '.join(endpoint.models)})."
+            )
+        return Route(self._all[name], model)
+
+    def _bare(self, model: str, default: str) -> Route:
+        enabled = [n for n, ep in self._endpoints.items() if ep.enabled]
+        owners = self.catalogue.owners(model, enabled)
+        if len(owners) == 1:
+            return Route(self._all[owners[0]], model)
+        return self._route(default, model)
 
     async def aclose(self) -> None:
-        for provider in self._all.values():
+        for provider in [*self._all.values(), *self._retired]:
             await provider.aclose()
+        self._retired.clear()
+
+
+def _rebuild(old: EndpointConfig, new: EndpointConfig) -> bool:
+    """A provider is rebuilt when what it was built from changed (its kind or whether
+    it needs a key); a new base URL is applied in place."""
+    return old.kind != new.kind or old.key_required != new.key_required

@@ -64,6 +64,11 @@ class UsageRecordPublic(BaseModel):
     overhead_ms: float | None = Field(
         None, description="The connector's own time (the request's time not spent upstream)."
     )
+    endpoint: str | None = Field(None, description="The endpoint that served it.")
+    tried: str | None = Field(
+        None, description="Every endpoint tried, in order, comma-separated (the last served)."
+    )
+    saved_usd: float = Field(0.0, description="What it saved (a local endpoint's reference cost).")
 
 
 class Totals(BaseModel):
@@ -121,6 +126,23 @@ class ClientSurfaceUsage(BaseModel):
     avg_latency_ms: float | None
 
 
+class EndpointUsage(BaseModel):
+    """One endpoint: what it served (the Monitoring page's "By endpoint" table)."""
+
+    endpoint: str
+    requests: int
+    errors: int
+    fallbacks: int = Field(description="Requests it served after another endpoint failed.")
+    prompt_tokens: int
+    completion_tokens: int
+    reasoning_tokens: int
+    total_tokens: int
+    cost_usd: float
+    saved_usd: float
+    avg_latency_ms: float | None
+    avg_ttft_ms: float | None
+
+
 class KeyUsage(BaseModel):
     """One app key: what its requests spent (the Monitoring page's "By key" table)."""
 
@@ -143,6 +165,7 @@ class UsageSummary(BaseModel):
     by_model: list[ModelUsage]
     by_client: list[ClientSurfaceUsage]
     by_key: list[KeyUsage] = Field(default_factory=list)
+    by_endpoint: list[EndpointUsage] = Field(default_factory=list)
     series: list[SeriesPoint]
     recent: list[UsageRecordPublic]
     bucket: Bucket

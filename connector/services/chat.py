@@ -6,7 +6,11 @@
 
 A blocking answer drains the same stream. The record is written in `finally`, so
 upstream errors and client disconnects are recorded too, with the caller's surface
-and program.
+and program, the endpoint that served it and every endpoint tried.
+
+Fallback (an alias naming a list, `ProviderRegistry.routes`): the next route is tried
+when one fails unreachable, by timeout, with a 429 or a 5xx, and only while nothing
+has been sent to the client; once a token went out, a failure ends the stream.
 """
 
 from __future__ import annotations
@@ -19,10 +23,17 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
-from connector.config import ProviderName
-from connector.errors import ConnectorError, ServerShuttingDownError
+from connector.errors import (
+    ConnectorError,
+    RateLimitError,
+    ServerShuttingDownError,
+    StructuredOutputError,
+    UpstreamError,
+    UpstreamTimeoutError,
+    UpstreamUnavailableError,
+)
 from connector.providers.base import OllamaInput, Provider, ProviderCall, ProviderChunk
-from connector.providers.registry import ProviderRegistry
+from connector.providers.registry import ProviderRegistry, Route
 from connector.schemas import (
     AssistantMessage,
     ChatCompletion,
@@ -99,9 +110,10 @@ class ChatStream:
     """One running request: its chunks, then (once drained) the whole completion."""
 
     id: str
-    provider: ProviderName
+    provider: str  # the endpoint serving it (the next one's after a fallback)
     model: str
     completion: ChatCompletion | None = None
+    tried: list[str] = field(default_factory=list)  # endpoints tried, in order
     chunks: AsyncGenerator[ChatCompletionChunk, None] = field(init=False)
     # The upstream's own counters when it reports them (Ollama: durations in ns).
     timings: dict[str, int] | None = None
@@ -131,15 +143,20 @@ class ChatService:
         self._request_log = request_log
 
     def resolve(self, request: ChatRequest) -> tuple[Provider, ProviderCall]:
-        provider, model = self._providers.resolve(
+        routes, call = self._routes(request)
+        return routes[0].provider, call
+
+    def _routes(self, request: ChatRequest) -> tuple[list[Route], ProviderCall]:
+        routes = self._providers.routes(
             request.model or self._runtime.default_model,
             request.provider,
             self._runtime.default_provider,
         )
         json_mode, schema = requested_schema(request.response_format)
-        return provider, ProviderCall(
-            model=model, request=request, schema=schema, json_mode=json_mode
+        call = ProviderCall(
+            model=routes[0].model, request=request, schema=schema, json_mode=json_mode
         )
+        return routes, call
 
     def open(
         self, request: ChatRequest, caller: Caller, *, ollama: OllamaInput | None = None
@@ -149,12 +166,14 @@ class ChatService:
         what an Ollama client said that a ChatRequest cannot (`think` as written,
         /api/generate's prompt fields) to a provider that speaks Ollama's API."""
         self._shutdown.check_accepting()
-        provider, call = self.resolve(request)
+        routes, call = self._routes(request)
         call.ollama = ollama
         stream = ChatStream(
-            id=f"chatcmpl-{uuid.uuid4().hex[:24]}", provider=provider.name, model=call.model
+            id=f"chatcmpl-{uuid.uuid4().hex[:24]}",
+            provider=routes[0].provider.name,
+            model=call.model,
         )
-        stream.chunks = self._run(stream, provider, call, caller)
+        stream.chunks = self._run(stream, routes, call, caller)
         return stream
 
     async def complete(self, request: ChatRequest, caller: Caller) -> ChatCompletion:
@@ -165,7 +184,7 @@ class ChatService:
         return stream.completion
 
     async def _run(
-        self, stream: ChatStream, provider: Provider, call: ProviderCall, caller: Caller
+        self, stream: ChatStream, routes: list[Route], call: ProviderCall, caller: Caller
     ) -> AsyncGenerator[ChatCompletionChunk, None]:
         # Over a budget: refused here, before the upstream call and before anything is
         # recorded (the first chunk is awaited before any answer starts, so the 429
@@ -182,6 +201,7 @@ class ChatService:
         sent_role = False
         metrics: Metrics | None = None
         recorded = False
+        provider = routes[0].provider
         self._hub.request_started()
         stream.task = asyncio.current_task()
         self._shutdown.track(stream)
@@ -210,41 +230,59 @@ class ChatService:
             )
 
         try:
-            # aclosing: when this generator is closed early (a client gone, a cancel),
-            # the provider's stream is closed at once too, and with it the upstream
-            # request; otherwise it would linger until garbage collection.
-            async with aclosing(provider.stream(call)) as pieces:
-                while True:
-                    asked = time.perf_counter()
-                    try:
-                        piece = await anext(pieces)
-                    except StopAsyncIteration:
-                        break
-                    finally:
-                        waited[0] += time.perf_counter() - asked
-                    acc.add(piece)
-                    if piece.timings:
-                        stream.timings = piece.timings
-                    has_output = bool(piece.content or piece.reasoning or piece.tool_calls)
-                    if not (has_output or piece.finish_reason):
-                        continue
-                    if first_token is None and has_output:
-                        first_token = time.perf_counter()
-                    delta = Delta(
-                        role=None if sent_role else "assistant",
-                        content=piece.content or None,
-                        reasoning_content=piece.reasoning or None,
-                        tool_calls=piece.tool_calls,
-                    )
-                    if not sent_role:
-                        # On the books before the client sees anything: committed
-                        # while the upstream answered, so rarely waited for.
-                        await self._usage.durable(begun)
-                    sent_role = True
-                    yield chunk([ChunkChoice(delta=delta, finish_reason=piece.finish_reason)])
-                    # The consumer may change (open_stream reads the first chunk in the
-                    # route's task, the response streams the rest in its own).
-                    stream.task = asyncio.current_task()
+            for attempt, route in enumerate(routes):
+                provider, call.model = route.provider, route.model
+                stream.provider, stream.model = provider.name, route.model
+                stream.tried.append(provider.name)
+                try:
+                    # aclosing: when this generator is closed early (a client gone, a cancel),
+                    # the provider's stream is closed at once too, and with it the upstream
+                    # request; otherwise it would linger until garbage collection.
+                    async with aclosing(provider.stream(call)) as pieces:
+                        while True:
+                            asked = time.perf_counter()
+                            try:
+                                piece = await anext(pieces)
+                            except StopAsyncIteration:
+                                break
+                            finally:
+                                waited[0] += time.perf_counter() - asked
+                            acc.add(piece)
+                            if piece.timings:
+                                stream.timings = piece.timings
+                            has_output = bool(piece.content or piece.reasoning or piece.tool_calls)
+                            if not (has_output or piece.finish_reason):
+                                continue
+                            if first_token is None and has_output:
+                                first_token = time.perf_counter()
+                            delta = Delta(
+                                role=None if sent_role else "assistant",
+                                content=piece.content or None,
+                                reasoning_content=piece.reasoning or None,
+                                tool_calls=piece.tool_calls,
+                            )
+                            if not sent_role:
+                                # On the books before the client sees anything: committed
+                                # while the upstream answered, so rarely waited for.
+                                await self._usage.durable(begun)
+                            sent_role = True
+                            yield chunk(
+                                [ChunkChoice(delta=delta, finish_reason=piece.finish_reason)]
+                            )
+                            # The consumer may change (open_stream reads the first chunk in the
+                            # route's task, the response streams the rest in its own).
+                            stream.task = asyncio.current_task()
+
+                    break
+                except ConnectorError as exc:
+                    if not _upstream_failure(exc):
+                        raise
+                    self._providers.catalogue.note_failure(provider.name, exc.message)
+                    if sent_role or attempt == len(routes) - 1:
+                        raise
+                    # Nothing went out yet: the next route answers instead.
+                    acc = _Accumulator()
+            self._providers.catalogue.note_success(provider.name)
 
             parsed: Any = None
             if call.json_mode:
@@ -314,7 +352,7 @@ class ChatService:
 
     def _metrics(
         self,
-        provider: ProviderName,
+        provider: str,
         model: str,
         usage: Usage,
         started: float,
@@ -344,15 +382,14 @@ class ChatService:
             overhead_ms=round(overhead_ms, 3),
         )
 
-    def _costs(
-        self, provider: ProviderName, model: str, usage: Usage
-    ) -> tuple[float, float | None]:
-        if provider == "ollama":
-            reference = pricing.openai_cost(
-                self._runtime.reference_model, usage.prompt_tokens, usage.completion_tokens
-            )
-            return 0.0, reference
-        return pricing.openai_cost(model, usage.prompt_tokens, usage.completion_tokens) or 0.0, None
+    def _costs(self, endpoint: str, model: str, usage: Usage) -> tuple[float, float | None]:
+        return pricing.chat_costs(
+            self._providers.is_local(endpoint),
+            model,
+            usage.prompt_tokens,
+            usage.completion_tokens,
+            self._runtime.reference_model,
+        )
 
     def _record(
         self,
@@ -385,9 +422,25 @@ class ChatService:
             key_id=caller.key_id,
             key_name=caller.key_name,
             overhead_ms=metrics.overhead_ms,
+            endpoint=stream.provider,
+            tried=",".join(stream.tried),
+            saved_usd=pricing.saved_usd(
+                self._providers.is_local(stream.provider), metrics.reference_cost_usd
+            ),
         )
         if self._budgets is not None:
             self._budgets.settle(ticket, caller.key, entry.total_tokens, entry.cost_usd)
         if self._request_log is not None and self._request_log.enabled:
             self._request_log.add(entry, call.request, stream.completion)
         return self._usage.record(entry)
+
+
+def _upstream_failure(exc: ConnectorError) -> bool:
+    """A failure the next endpoint of a fallback list may not have: unreachable, a
+    timeout, 429, or a 5xx the upstream answered (not a bad request, a missing model or
+    key, an answer that failed its schema, or this server shutting down)."""
+    if isinstance(exc, StructuredOutputError | ServerShuttingDownError):
+        return False
+    return isinstance(
+        exc, UpstreamUnavailableError | UpstreamTimeoutError | RateLimitError | UpstreamError
+    )

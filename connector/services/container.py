@@ -11,6 +11,8 @@ from sqlalchemy import Engine
 
 from connector.config import Settings
 from connector.db import make_engine, migrate
+from connector.endpoint_keys import EndpointKeys
+from connector.providers import endpoints as endpoint_config
 from connector.providers import openai as openai_provider
 from connector.providers.registry import ProviderRegistry
 from connector.secrets import KeyStore
@@ -19,6 +21,7 @@ from connector.services.app_keys import AppKeyService
 from connector.services.budgets import BudgetService
 from connector.services.chat import ChatService
 from connector.services.conversations import ConversationService
+from connector.services.endpoints import EndpointService
 from connector.services.metrics import PrometheusMetrics
 from connector.services.monitor import MonitorHub
 from connector.services.profile import ProfileService
@@ -47,6 +50,8 @@ class Services:
     app_keys: AppKeyService
     request_log: RequestLog
     metrics: PrometheusMetrics
+    endpoint_keys: EndpointKeys
+    endpoints: EndpointService
     # The SDK import (and heap settling) running in a thread after start-up.
     warmed_up: asyncio.Future[None] | None = None
 
@@ -54,8 +59,12 @@ class Services:
     def build(cls, settings: Settings) -> Services:
         engine = make_engine(settings.resolved_database_url)
         keys = KeyStore(settings)
-        providers = ProviderRegistry(settings, keys.get)
-        runtime = RuntimeSettings(settings, engine, keys, providers)
+        endpoint_keys = EndpointKeys(keys)
+        configured, aliases = endpoint_config.configured(settings)
+        providers = ProviderRegistry(settings, endpoint_keys.getter, configured, aliases)
+        given = {e.name: key for e in configured if (key := e.configured_key())}
+        endpoints = EndpointService(engine, providers, endpoint_keys, given)
+        runtime = RuntimeSettings(settings, engine, keys, providers, endpoints)
         hub = MonitorHub()
         usage = UsageService(engine, hub)
         shutdown = ShutdownCoordinator(settings.shutdown_grace)
@@ -75,6 +84,8 @@ class Services:
             chat=ChatService(providers, runtime, usage, hub, shutdown, budgets, request_log),
             conversations=ConversationService(engine),
             profile=ProfileService(engine),
+            endpoint_keys=endpoint_keys,
+            endpoints=endpoints,
             budgets=budgets,
             app_keys=AppKeyService(engine, keys, budgets, runtime),
             request_log=request_log,
@@ -89,14 +100,18 @@ class Services:
             self.budgets.load()
             self.app_keys.load()
             self.request_log.load()
+            self.endpoints.load()
             pricing.warm_up(self.runtime.reference_model)
 
         await asyncio.to_thread(blocking_start)
         await self.usage.start()
+        # Off the start-up path: bare names route by it once the endpoints answered.
+        self.providers.catalogue.start(self.providers.listings)
         # Not awaited: the server answers while the OpenAI SDK imports in a thread.
         self.warmed_up = asyncio.get_running_loop().run_in_executor(None, _warm_up, settle_heap)
 
     async def stop(self) -> None:
+        await self.providers.catalogue.stop()
         await self.usage.stop()
         await self.providers.aclose()
         self.engine.dispose()

@@ -100,7 +100,7 @@ class EmbeddingService:
             if result is not None:
                 result.latency_ms = latency_ms
             cost = 0.0
-            if not self._is_local(provider):
+            if not provider.local:
                 cost = pricing.openai_cost(model, tokens, 0) or 0.0
             context = caller.context
             if context is not None:
@@ -129,6 +129,8 @@ class EmbeddingService:
                     # No saving is claimed: the reference price is a chat model's.
                     reference_cost_usd=None,
                     structured=False,
+                    endpoint=provider.name,
+                    tried=provider.name,
                     key_id=caller.key_id,
                     key_name=caller.key_name,
                     overhead_ms=round(overhead_ms, 3),
@@ -137,7 +139,3 @@ class EmbeddingService:
         # On the books before the answer goes out, as for chats.
         await self._usage.durable(commit)
         return provider, result
-
-    @staticmethod
-    def _is_local(provider: Provider) -> bool:
-        return provider.name == "ollama"

@@ -1,11 +1,13 @@
 """Ollama's model routes (`/api/tags`, `/api/show`, `/api/ps`, `/api/pull`,
-`/api/delete`, load/unload calls) over both providers.
+`/api/delete`, load/unload calls) over every endpoint.
 
-Ollama's answers pass through exactly as Ollama wrote them. The OpenAI provider's chat
-models join `/api/tags` as `openai/NAME` with plausible details, and `/api/show`
-describes them with the capabilities Ollama clients look for (VS Code asks for
-`tools`, and reads `<architecture>.context_length` from `model_info`). A provider
-that is down leaves its models out of the list; the list still answers.
+An endpoint that speaks Ollama's API (`OllamaNative`) answers them itself, passed
+through exactly as Ollama wrote them; the first of them (the default endpoint when it
+is one) lists its models by their own names, the others as `ENDPOINT/NAME`. Every
+other endpoint's chat models join `/api/tags` as `ENDPOINT/NAME` with plausible
+details, and `/api/show` describes them with the capabilities Ollama clients look for
+(VS Code asks for `tools`, and reads `<architecture>.context_length` from
+`model_info`). An endpoint that is down leaves its models out; the list still answers.
 """
 
 from __future__ import annotations
@@ -16,9 +18,13 @@ from collections.abc import AsyncGenerator
 from datetime import UTC, datetime
 from typing import Any
 
-from connector.errors import BadRequestError, ConnectorError, ModelNotFoundError
-from connector.providers.base import Provider
-from connector.providers.ollama import OllamaProvider
+from connector.errors import (
+    BadRequestError,
+    ConnectorError,
+    ModelNotFoundError,
+    UpstreamUnavailableError,
+)
+from connector.providers.base import OllamaNative, Provider
 from connector.providers.registry import ProviderRegistry
 from connector.schemas.ollama import ListedModel, ModelDetails
 
@@ -26,18 +32,18 @@ from connector.schemas.ollama import ListedModel, ModelDetails
 # 0.6.4 or later; `think` levels and JSON-schema `format` need 0.9+. 0.12.6 is the
 # Ollama release the recorded bodies come from (tests/data/ollama/version.json).
 OLLAMA_VERSION = "0.12.6"
-# A context length for OpenAI models in `model_info` (their current chat models take
-# 128k or more); clients size their prompts by it.
-_OPENAI_CONTEXT = 128_000
+# A context length for OpenAI-compatible models in `model_info` (OpenAI's current chat
+# models take 128k or more); clients size their prompts by it.
+_API_CONTEXT = 128_000
 _VISION_PREFIXES = ("gpt-4o", "gpt-4.1", "gpt-5", "o1", "o3", "o4")
 
 
-def _openai_details() -> ModelDetails:
+def _api_details(family: str) -> ModelDetails:
     return {
         "parent_model": "",
         "format": "api",
-        "family": "openai",
-        "families": ["openai"],
+        "family": family,
+        "families": [family],
         "parameter_size": "",
         "quantization_level": "",
     }
@@ -47,56 +53,107 @@ def _stamp() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _listed(name: str) -> ListedModel:
-    full = f"openai/{name}"
+def _listed(endpoint: str, name: str) -> ListedModel:
+    full = f"{endpoint}/{name}"
     return {
         "name": full,
         "model": full,
         "modified_at": _stamp(),
         "size": 0,
         "digest": hashlib.sha256(full.encode()).hexdigest(),
-        "details": _openai_details(),
+        "details": _api_details(endpoint),
     }
 
 
+def _prefixed(endpoint: str, entry: Any) -> Any:
+    if not isinstance(entry, dict):
+        return entry
+    out = dict(entry)
+    for key in ("name", "model"):
+        if isinstance(out.get(key), str):
+            out[key] = f"{endpoint}/{out[key]}"
+    return out
+
+
 class OllamaModels:
-    def __init__(self, providers: ProviderRegistry) -> None:
+    def __init__(self, providers: ProviderRegistry, default: str = "") -> None:
         self._providers = providers
+        self._default = default
 
     @property
-    def ollama(self) -> OllamaProvider:
-        return self._providers.ollama
+    def ollama(self) -> OllamaNative:
+        """The endpoint that answers Ollama's own routes for bare names."""
+        native = self._native()
+        if native is None:
+            raise UpstreamUnavailableError(
+                "No enabled endpoint speaks Ollama's API; add one of kind `ollama` in Settings.",
+                code="no_ollama_endpoint",
+            )
+        return native
+
+    def _native(self) -> OllamaNative | None:
+        try:
+            default = self._providers.get(self._default) if self._default else None
+        except ConnectorError:
+            default = None
+        if isinstance(default, OllamaNative) and default in self._providers.all():
+            return default
+        found = self._providers.first(OllamaNative)
+        return found if isinstance(found, OllamaNative) else None
+
+    def native_url(self) -> str:
+        native = self._native()
+        return native.base_url if native is not None else "your Ollama"
 
     def resolve(self, model: str) -> tuple[Provider, str]:
-        # A bare name on Ollama's API is an Ollama model, whatever the default provider.
-        return self._providers.resolve(model, None, "ollama")
+        # A bare name no catalogue knows is the Ollama endpoint's, whatever the default.
+        native = self._native()
+        return self._providers.resolve(model, None, native.name if native else self._default)
 
     async def tags(self, wait_s: float) -> dict[str, Any]:
-        async def ollama_models() -> list[Any]:
-            try:
-                data = await asyncio.wait_for(self.ollama.call_api("GET", "/api/tags"), wait_s)
-            except (ConnectorError, TimeoutError):
-                return []
-            return list((data or {}).get("models") or [])
+        primary = self._native()
 
-        async def openai_models() -> list[Any]:
+        async def listed(provider: Provider) -> list[Any]:
+            endpoint = self._providers.endpoint(provider.name)
+            if isinstance(provider, OllamaNative):
+                try:
+                    data = await asyncio.wait_for(provider.call_api("GET", "/api/tags"), wait_s)
+                except (ConnectorError, TimeoutError) as exc:
+                    message = getattr(exc, "message", "no answer in time")
+                    self._providers.catalogue.note_failure(provider.name, message)
+                    return []
+                entries = [
+                    e
+                    for e in (data or {}).get("models") or []
+                    if endpoint.offers(str(e.get("name") or e.get("model")))
+                ]
+                names = frozenset(str(e.get("name") or e.get("model")) for e in entries)
+                self._providers.catalogue.models[provider.name] = names
+                self._providers.catalogue.note_success(provider.name)
+                if provider is primary:
+                    return entries
+                return [_prefixed(provider.name, e) for e in entries]
             try:
-                listing = await asyncio.wait_for(self._providers.openai.list_models(), wait_s)
+                listing = await asyncio.wait_for(
+                    self._providers.catalogue.list_one(provider, endpoint.offers), wait_s
+                )
             except TimeoutError:
                 return []
-            return [_listed(m.id) for m in listing.models] if listing.available else []
+            if not listing.available:
+                return []
+            return [_listed(provider.name, m.id) for m in listing.models]
 
-        own, cloud = await asyncio.gather(ollama_models(), openai_models())
-        return {"models": [*own, *cloud]}
+        found = await asyncio.gather(*(listed(p) for p in self._providers.all()))
+        return {"models": [entry for entries in found for entry in entries]}
 
     async def show(self, body: dict[str, Any], model: str) -> dict[str, Any]:
         provider, name = self.resolve(model)
-        if provider.name == "ollama":
+        if isinstance(provider, OllamaNative):
             return dict(
-                await self.ollama.call_api("POST", "/api/show", {**body, "model": name}, model=name)
+                await provider.call_api("POST", "/api/show", {**body, "model": name}, model=name)
                 or {}
             )
-        listing = await self._providers.openai.list_models()
+        listing = await provider.list_models()
         if listing.available and name not in {m.id for m in listing.models}:
             raise ModelNotFoundError(f"model '{model}' not found at {provider.base_url}.")
         capabilities = ["completion", "tools"]
@@ -106,11 +163,11 @@ class OllamaModels:
             "modelfile": "",
             "parameters": "",
             "template": "",
-            "details": _openai_details(),
+            "details": _api_details(provider.name),
             "model_info": {
-                "general.architecture": "openai",
+                "general.architecture": provider.name,
                 "general.basename": name,
-                "openai.context_length": _OPENAI_CONTEXT,
+                f"{provider.name}.context_length": _API_CONTEXT,
             },
             "capabilities": capabilities,
             "modified_at": _stamp(),
@@ -119,29 +176,30 @@ class OllamaModels:
     async def ps(self) -> Any:
         return await self.ollama.call_api("GET", "/api/ps")
 
-    def _ollama_only(self, model: str, what: str) -> str:
+    def _ollama_only(self, model: str, what: str) -> tuple[OllamaNative, str]:
         provider, name = self.resolve(model)
-        if provider.name != "ollama":
+        if not isinstance(provider, OllamaNative):
             raise BadRequestError(
                 f"{what} works on Ollama models only; '{model}' is served by {provider.base_url}.",
                 param="model",
             )
-        return name
+        return provider, name
 
     async def delete(self, model: str) -> None:
-        name = self._ollama_only(model, "Deleting")
-        await self.ollama.call_api("DELETE", "/api/delete", {"model": name}, model=name)
+        native, name = self._ollama_only(model, "Deleting")
+        await native.call_api("DELETE", "/api/delete", {"model": name}, model=name)
 
     def pull(self, model: str, insecure: bool | None) -> AsyncGenerator[dict[str, Any], None]:
-        return self.ollama.pull(self._ollama_only(model, "Pulling"), insecure)
+        native, name = self._ollama_only(model, "Pulling")
+        return native.pull(name, insecure)
 
     async def load(
         self, model: str, keep_alive: str | int | float | None, generate: bool
     ) -> dict[str, Any] | None:
-        """Ollama's load/unload call, passed to Ollama; None for a provider that loads
+        """Ollama's load/unload call, passed to Ollama; None for an endpoint that loads
         nothing (the dialect then answers as Ollama would)."""
         provider, name = self.resolve(model)
-        if provider.name != "ollama":
+        if not isinstance(provider, OllamaNative):
             return None
         body: dict[str, Any] = {"model": name}
         if not generate:
@@ -149,4 +207,4 @@ class OllamaModels:
         if keep_alive is not None:
             body["keep_alive"] = keep_alive
         path = "/api/generate" if generate else "/api/chat"
-        return dict(await self.ollama.call_api("POST", path, body, model=name, slow=True) or {})
+        return dict(await provider.call_api("POST", path, body, model=name, slow=True) or {})

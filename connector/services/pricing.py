@@ -1,7 +1,9 @@
 """Prices from genai-prices, cached per model as linear per-token rates.
 
-Local Ollama models cost 0; each local request also carries what the same tokens
-would have cost on a reference OpenAI model, so the UI can show what local use saved.
+The one rule for cost and savings: a request served by an endpoint priced `local`
+costs 0 and carries what the same tokens would have cost on the reference model, which
+is what it saved (`saved_usd`, stored on the record); an endpoint priced `cloud` costs
+the model's price and saves nothing.
 """
 
 from __future__ import annotations
@@ -31,6 +33,20 @@ def openai_cost(model: str, prompt_tokens: int, completion_tokens: int) -> float
     if rates is None:
         return None
     return prompt_tokens * rates[0] + completion_tokens * rates[1]
+
+
+def chat_costs(
+    local: bool, model: str, prompt_tokens: int, completion_tokens: int, reference_model: str
+) -> tuple[float, float | None]:
+    """(cost, reference cost) of a chat served by a local or a cloud endpoint."""
+    if local:
+        return 0.0, openai_cost(reference_model, prompt_tokens, completion_tokens)
+    return openai_cost(model, prompt_tokens, completion_tokens) or 0.0, None
+
+
+def saved_usd(local: bool, reference_cost_usd: float | None) -> float:
+    """What a request saved: a local endpoint's reference cost; a cloud one's nothing."""
+    return (reference_cost_usd or 0.0) if local else 0.0
 
 
 def warm_up(reference_model: str) -> None:

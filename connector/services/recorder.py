@@ -77,6 +77,9 @@ class UsageEntry:
     key_id: str | None = None
     key_name: str | None = None
     overhead_ms: float | None = None
+    endpoint: str | None = None
+    tried: str | None = None
+    saved_usd: float = 0.0
 
     def row(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in _ENTRY_FIELDS}
@@ -303,6 +306,7 @@ class UsageRecorder:
         columns += ["model", "structured", "status", "error_type", "prompt_tokens"]
         columns += ["completion_tokens", "reasoning_tokens", "total_tokens", "latency_ms"]
         columns += ["cost_usd", "key_id", "key_name"]
+        columns += ["endpoint", "tried"]
         zero = literal(0)
         rows = select(
             c.request_id,
@@ -323,6 +327,8 @@ class UsageRecorder:
             literal(0.0),
             c.key_id,
             c.key_name,
+            c.provider,
+            c.provider,
         )
         with self._engine.begin() as conn:
             count = conn.execute(insert(_RECORDS).from_select(columns, rows)).rowcount

@@ -10,10 +10,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from connector.config import Settings
+from connector.errors import BadRequestError, ValidationFailedError
+from connector.providers.endpoints import LEGACY_URL_SETTINGS
 from connector.providers.registry import ProviderRegistry
 from connector.schemas import ListenAddress, SettingsPublic, SettingsUpdate
 from connector.schemas.settings import Dialect, ProgramAccess
 from connector.secrets import KeyStore
+from connector.services.endpoints import EndpointService
 from connector.tables import AppSetting
 
 _STORED = (
@@ -29,30 +32,54 @@ _PROGRAMS_NEED_KEY = "programs_need_key"
 
 class RuntimeSettings:
     def __init__(
-        self, settings: Settings, engine: Engine, keys: KeyStore, providers: ProviderRegistry
+        self,
+        settings: Settings,
+        engine: Engine,
+        keys: KeyStore,
+        providers: ProviderRegistry,
+        endpoints: EndpointService,
     ) -> None:
         self._settings = settings
         self._engine = engine
         self.keys = keys
         self._providers = providers
+        self._endpoints = endpoints
         self.values: dict[str, str] = {name: str(getattr(settings, name)) for name in _STORED}
         self.programs_need_key = settings.programs_need_key
 
     def load(self) -> None:
         """Apply values saved by an earlier run (blocking: call off-loop)."""
+        saved: set[str] = set()
         with Session(self._engine) as session:
             for row in session.exec(select(AppSetting)):
                 if row.key in self.values:
                     self.values[row.key] = json.loads(row.value)
+                    saved.add(row.key)
                 elif row.key == _PROGRAMS_NEED_KEY:
                     self.programs_need_key = bool(json.loads(row.value))
         if self.programs_need_key:
             self.keys.ensure_program_key()
+        self._apply_saved_urls(saved)
         self._apply()
 
     def _apply(self) -> None:
-        self._providers.ollama.configure(self.values["ollama_base_url"])
-        self._providers.openai.configure(self.values["openai_base_url"])
+        self._endpoints.default = self.default_provider
+
+    def _apply_saved_urls(self, saved: set[str]) -> None:
+        """URLs saved through the seed's settings by an earlier version (before
+        endpoints were kept as a list); a saved endpoint list, applied after this, wins."""
+        urls = {LEGACY_URL_SETTINGS[s]: self.values[s] for s in saved if s in LEGACY_URL_SETTINGS}
+        if urls:
+            endpoints = [
+                e.model_copy(update={"base_url": urls[e.name]}) if e.name in urls else e
+                for e in self._providers.endpoints()
+            ]
+            self._providers.configure(endpoints, self._providers.aliases)
+
+    def _url(self, setting: str) -> str:
+        name = LEGACY_URL_SETTINGS[setting]
+        known = {e.name: e.base_url for e in self._providers.endpoints()}
+        return known.get(name, self.values[setting])
 
     @property
     def default_provider(self) -> str:
@@ -85,8 +112,8 @@ class RuntimeSettings:
     ) -> SettingsPublic:
         return SettingsPublic(
             openai_api_key=self.keys.status(),
-            openai_base_url=self.values["openai_base_url"],
-            ollama_base_url=self.values["ollama_base_url"],
+            openai_base_url=self._url("openai_base_url"),
+            ollama_base_url=self._url("ollama_base_url"),
             default_provider=self.values["default_provider"],
             default_model=self.values["default_model"],
             reference_model=self.values["reference_model"],
@@ -104,7 +131,24 @@ class RuntimeSettings:
         listen: ListenAddress | None = None,
         dialects: list[Dialect] | None = None,
     ) -> SettingsPublic:
+        if change.default_provider is not None:
+            known = {e.name: e for e in self._providers.endpoints()}
+            endpoint = known.get(change.default_provider)
+            if endpoint is None:
+                raise ValidationFailedError(
+                    f"default_provider must name an endpoint: one of {', '.join(known)}.",
+                    param="default_provider",
+                )
+            if not endpoint.enabled:
+                raise BadRequestError(
+                    f"Endpoint '{endpoint.name}' is disabled; enable it first.",
+                    param="default_provider",
+                )
         await asyncio.to_thread(self._update, change)
+        for setting, name in LEGACY_URL_SETTINGS.items():
+            url = getattr(change, setting, None)
+            if url is not None:
+                await self._endpoints.set_url(name, url)
         return self.public(listen, dialects)
 
     async def rotate_program_key(self) -> str:
@@ -129,7 +173,8 @@ class RuntimeSettings:
                 session.commit()
             self.programs_need_key = change.programs_need_key
         fields = change.model_dump(
-            exclude_unset=True, exclude={"openai_api_key", _PROGRAMS_NEED_KEY}
+            exclude_unset=True,
+            exclude={"openai_api_key", _PROGRAMS_NEED_KEY, *LEGACY_URL_SETTINGS},
         )
         updates = {k: str(v) for k, v in fields.items() if v is not None}
         if updates:

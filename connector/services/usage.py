@@ -18,7 +18,13 @@ from connector.schemas import (
     UsageRecordPublic,
     UsageSummary,
 )
-from connector.schemas.usage import ClientSurfaceUsage, ClientUsage, KeyUsage, Surface
+from connector.schemas.usage import (
+    ClientSurfaceUsage,
+    ClientUsage,
+    EndpointUsage,
+    KeyUsage,
+    Surface,
+)
 from connector.services.monitor import MonitorHub
 from connector.services.recorder import InflightEntry, UsageEntry, UsageRecorder, _Batch
 from connector.tables import UsageRecord
@@ -61,8 +67,7 @@ def _add(totals: Totals, rec: Any) -> None:
     totals.reasoning_tokens += rec.reasoning_tokens
     totals.total_tokens += rec.total_tokens
     totals.cost_usd += rec.cost_usd
-    if rec.provider == "ollama" and rec.reference_cost_usd:
-        totals.saved_usd += rec.reference_cost_usd
+    totals.saved_usd += rec.saved_usd
 
 
 def public(rec: Any) -> UsageRecordPublic:
@@ -172,6 +177,7 @@ class UsageService:
             by_model = _by_model(conn, where)
             by_client = _by_client(conn, where)
             by_key = _by_key(conn, where)
+            by_endpoint = _by_endpoint(conn, where)
             series = _series(conn, where, bucket, points)
             recent = conn.execute(
                 select(_TABLE).where(*where).order_by(_C.id.desc()).limit(_RECENT)
@@ -181,6 +187,7 @@ class UsageService:
             by_model=by_model,
             by_client=by_client,
             by_key=by_key,
+            by_endpoint=by_endpoint,
             series=series,
             recent=[public(rec) for rec in recent],
             bucket=bucket,
@@ -234,8 +241,10 @@ def _count_if(cond: ColumnElement[bool]) -> ColumnElement[Any]:
     return _sum(case((cond, 1), else_=0))
 
 
-# A local request's saving: what the reference cloud model would have cost.
-_SAVED = case((_C.provider == "ollama", func.coalesce(_C.reference_cost_usd, 0.0)), else_=0.0)
+# Stored on each record when it is written (connector/services/pricing.py).
+_SAVED = _C.saved_usd
+# Records before endpoints existed name only their provider (migration 0005 fills it).
+_ENDPOINT = func.coalesce(_C.endpoint, _C.provider)
 
 
 def _sums() -> list[ColumnElement[Any]]:
@@ -306,6 +315,25 @@ def _by_client(conn: Connection, where: list[ColumnElement[bool]]) -> list[Clien
         .order_by(func.count().desc(), _C.client, _C.surface)
     ).all()
     return [ClientSurfaceUsage.model_validate(row._asdict()) for row in rows]
+
+
+def _by_endpoint(conn: Connection, where: list[ColumnElement[bool]]) -> list[EndpointUsage]:
+    """What each endpoint served, as `_by_model` groups by model."""
+    first = and_(_C.status == "ok", _C.ttft_ms.is_not(None))
+    endpoint = _ENDPOINT.label("endpoint")
+    rows = conn.execute(
+        select(
+            endpoint,
+            *_sums(),
+            _count_if(_C.tried.contains(",")).label("fallbacks"),
+            func.avg(case((_C.status == "ok", _C.latency_ms))).label("avg_latency_ms"),
+            func.avg(case((first, _C.ttft_ms))).label("avg_ttft_ms"),
+        )
+        .where(*where)
+        .group_by(endpoint)
+        .order_by(endpoint)
+    ).all()
+    return [EndpointUsage.model_validate(row._asdict()) for row in rows]
 
 
 def _by_key(conn: Connection, where: list[ColumnElement[bool]]) -> list[KeyUsage]:

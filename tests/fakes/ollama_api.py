@@ -301,9 +301,13 @@ def routes(up: FakeUpstream) -> list[Route]:
             failure = _error_for(scenario, "")
             assert failure is not None
             return failure
-        return JSONResponse(
-            load_json("ollama/tags_empty.json" if scenario == "no_models" else "ollama/tags.json")
+        listed = load_json(
+            "ollama/tags_empty.json" if scenario == "no_models" else "ollama/tags.json"
         )
+        if up.ollama_models is not None:
+            template = load_json("ollama/tags.json")["models"][0]
+            listed["models"] = [{**template, "name": n, "model": n} for n in up.ollama_models]
+        return JSONResponse(listed)
 
     async def version(request: Request) -> Response:
         await up.record(request)

@@ -302,7 +302,11 @@ def routes(up: FakeUpstream) -> list[Route]:
             failure = _error_for(up.scenario, "")
             assert failure is not None
             return failure
-        return JSONResponse(load_json("openai/models.json"))
+        listed = load_json("openai/models.json")
+        if up.openai_models is not None:
+            template = listed["data"][0]
+            listed["data"] = [{**template, "id": name} for name in up.openai_models]
+        return JSONResponse(listed)
 
     return [
         Route("/v1/chat/completions", chat_completions, methods=["POST"]),

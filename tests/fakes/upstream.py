@@ -63,6 +63,10 @@ class FakeUpstream:
         self.openai_valid_keys: set[str] | None = None
         self.requests: list[RecordedRequest] = []
         self.cancelled = 0
+        # Model names the lists report instead of the recorded ones (several fakes as
+        # endpoints with different catalogues); None: the recorded lists.
+        self.openai_models: list[str] | None = None
+        self.ollama_models: list[str] | None = None
         # (host, port) of every client connection seen: tells reused keep-alive
         # connections from a new connection per request.
         self.peers: set[tuple[str, int]] = set()
@@ -117,6 +121,8 @@ class FakeUpstream:
             self.requests = []
             self.cancelled = 0
             self.peers = set()
+            self.openai_models = None
+            self.ollama_models = None
 
     # -- what tests read -------------------------------------------------------------
     def requests_to(self, path: str) -> list[RecordedRequest]:

@@ -39,11 +39,13 @@ def test_options_openai_also_has_become_request_fields() -> None:
     assert request.options == {"num_predict": -1, "temperature": 3}
 
 
-def test_a_bare_name_is_ollama_and_a_prefix_names_the_provider() -> None:
-    assert ollama.provider_for("gpt-oss:20b") == "ollama"
-    assert ollama.provider_for("hf.co/bartowski/Llama-3.2-1B-GGUF") == "ollama"
-    assert ollama.provider_for("openai/gpt-4o-mini") is None
-    assert ollama.provider_for("ollama/llama3.2") is None
+def test_the_model_is_passed_on_as_written_for_the_registry_to_route() -> None:
+    # Bare names, `ENDPOINT/NAME` and Ollama's own slashed names alike: the registry
+    # (connector.providers.registry) decides, so every surface routes one way.
+    for name in ("gpt-oss:20b", "hf.co/bartowski/Llama-3.2-1B-GGUF", "openai/gpt-4o-mini"):
+        body = OllamaChatRequest(model=name, messages=[{"role": "user", "content": "Hi"}])
+        request, _ = ollama.chat_request(body)
+        assert request.model == name and request.provider is None
 
 
 def test_tool_results_take_the_id_of_the_earliest_open_call_of_their_name() -> None:

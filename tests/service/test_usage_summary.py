@@ -15,6 +15,7 @@ import pytest
 
 from connector.db import make_engine, migrate
 from connector.schemas import Bucket
+from connector.services import pricing
 from connector.services.monitor import MonitorHub
 from connector.services.usage import MIN_RATE_WINDOW_MS, UsageEntry, UsageService
 from tests.service.helpers import assert_error
@@ -30,6 +31,7 @@ def _entries(count: int, seed: int = 7) -> list[UsageEntry]:
         status = rng.choice(["ok", "ok", "ok", "error", "cancelled"])
         prompt, completion, reasoning = rng.randint(0, 50), rng.randint(0, 200), rng.randint(0, 9)
         latency = rng.uniform(5, 900)
+        reference = rng.choice([None, rng.uniform(0, 0.01)])
         entries.append(
             UsageEntry(
                 request_id=f"r{i}",
@@ -45,7 +47,10 @@ def _entries(count: int, seed: int = 7) -> list[UsageEntry]:
                 latency_ms=latency,
                 ttft_ms=rng.choice([None, latency * rng.uniform(0.05, 0.9)]),
                 cost_usd=0.0 if provider == "ollama" else rng.uniform(0, 0.01),
-                reference_cost_usd=rng.choice([None, rng.uniform(0, 0.01)]),
+                reference_cost_usd=reference,
+                # What it saved is decided when it is recorded (services/pricing.py).
+                saved_usd=pricing.saved_usd(provider == "ollama", reference),
+                endpoint=provider,
                 structured=rng.random() < 0.2,
                 # Spread over three days, some exactly on a bucket boundary.
                 created_at=NOW
@@ -71,7 +76,7 @@ def _expected_series(entries: list[UsageEntry], bucket: str) -> list[dict[str, A
         p["requests"] += 1
         p["total_tokens"] += e.total_tokens
         p["cost_usd"] += e.cost_usd
-        p["saved_usd"] += (e.reference_cost_usd or 0.0) if e.provider == "ollama" else 0.0
+        p["saved_usd"] += e.saved_usd
     return [{"bucket_start": t, **v} for t, v in sorted(points.items())]
 
 
@@ -95,9 +100,7 @@ def test_summary_matches_a_plain_python_reference(usage: UsageService) -> None:
     assert t.total_tokens == sum(e.total_tokens for e in entries)
     assert t.reasoning_tokens == sum(e.reasoning_tokens for e in entries)
     assert t.cost_usd == pytest.approx(sum(e.cost_usd for e in entries))
-    assert t.saved_usd == pytest.approx(
-        sum(e.reference_cost_usd or 0 for e in entries if e.provider == "ollama")
-    )
+    assert t.saved_usd == pytest.approx(sum(e.saved_usd for e in entries))
     # The running totals a restarted server starts from are the same numbers.
     assert usage._load_totals() == t
 

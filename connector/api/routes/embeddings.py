@@ -31,10 +31,10 @@ async def create_embeddings(
         encoding_format=body.encoding_format,
     )
     wanted = EmbedRequest(model=body.model, provider=body.provider, call=call)
-    provider, result = await cancel_on_disconnect(
+    _, result = await cancel_on_disconnect(
         request, embeddings.embed(wanted, Caller.of(request, "v1"))
     )
-    if provider.name == "openai":
+    if result.openai_shaped:
         return JSONResponse(result.body)
     return JSONResponse(
         embeddings_body(body.model, result.vectors, result.prompt_tokens, body.encoding_format)

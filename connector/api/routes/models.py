@@ -1,10 +1,7 @@
-"""Model discovery (both providers asked concurrently), Ollama pulls, and
-per-provider connection tests."""
+"""Model discovery (every endpoint asked concurrently), pulls on an endpoint that pulls
+(`Puller`), and per-endpoint connection tests."""
 
 from __future__ import annotations
-
-import asyncio
-import time
 
 from fastapi import APIRouter
 from fastapi.responses import Response
@@ -12,8 +9,6 @@ from fastapi.responses import Response
 from connector.api.deps import ServicesDep
 from connector.api.routes.chat import ERRORS, SSE_DOC
 from connector.api.sse import events_from
-from connector.errors import ConnectorError
-from connector.providers.base import ModelListing
 from connector.schemas import (
     ModelsResponse,
     OpenAIModel,
@@ -23,24 +18,12 @@ from connector.schemas import (
     PullRequest,
 )
 from connector.services.container import Services
+from connector.services.ollama_models import OllamaModels
 
 router = APIRouter(tags=["models"])
 
 
 async def _listings(services: Services) -> list[ProviderModels]:
-    providers = services.providers.all()
-    timeout = services.settings.models_timeout + 0.5
-
-    async def one(provider_name: str) -> ModelListing:
-        provider = services.providers.get(provider_name)
-        try:
-            return await asyncio.wait_for(provider.list_models(), timeout)
-        except TimeoutError:
-            return ModelListing(
-                available=False, reason=f"{provider_name} did not answer within {timeout:.0f} s."
-            )
-
-    results = await asyncio.gather(*(one(p.name) for p in providers))
     return [
         ProviderModels(
             name=p.name,
@@ -49,7 +32,7 @@ async def _listings(services: Services) -> list[ProviderModels]:
             base_url=p.base_url,
             models=r.models,
         )
-        for p, r in zip(providers, results, strict=True)
+        for p, r in await services.providers.listings()
     ]
 
 
@@ -74,22 +57,14 @@ async def v1_models(services: ServicesDep) -> OpenAIModelList:
 
 @router.post("/models/pull", responses={**ERRORS, **SSE_DOC})
 async def pull_model(body: PullRequest, services: ServicesDep) -> Response:
-    """Pull an Ollama model, streaming Ollama's progress as SSE; closing the request
+    """Pull a model on an endpoint that pulls (Ollama): `ENDPOINT/NAME`, or a bare name
+    for the first such endpoint. Streams its progress as SSE; closing the request
     cancels the pull."""
-    return events_from(services.providers.ollama.pull(body.name))
+    models = OllamaModels(services.providers, services.runtime.default_provider)
+    return events_from(models.pull(body.name, None))
 
 
-@router.post("/providers/{name}/test", response_model=ProviderCheck)
+@router.post("/providers/{name}/test", response_model=ProviderCheck, responses=ERRORS)
 async def test_provider(name: str, services: ServicesDep) -> ProviderCheck:
-    provider = services.providers.get(name)
-    started = time.perf_counter()
-    try:
-        detail, ok = await provider.check(), True
-    except ConnectorError as exc:
-        detail, ok = exc.message, False
-    return ProviderCheck(
-        provider=provider.name,
-        ok=ok,
-        detail=detail,
-        latency_ms=round((time.perf_counter() - started) * 1000, 2),
-    )
+    """The endpoint `name` asked now (the same as `POST /endpoints/{name}/test`)."""
+    return await services.endpoints.test(name)

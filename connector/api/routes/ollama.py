@@ -53,7 +53,7 @@ class NotServedError(ConnectorError):
 
 
 async def _models(services: ServicesDep) -> OllamaModels:
-    return OllamaModels(services.providers)
+    return OllamaModels(services.providers, services.runtime.default_provider)
 
 
 async def _embeddings(services: ServicesDep) -> EmbeddingService:
@@ -149,10 +149,10 @@ async def _embedded(
     wanted: EmbedRequest, request: Request, embeddings: EmbeddingService
 ) -> JSONResponse:
     """Ollama's answer as Ollama wrote it; another provider's in Ollama's shape."""
-    provider, result = await cancel_on_disconnect(
+    _, result = await cancel_on_disconnect(
         request, embeddings.embed(wanted, Caller.of(request, "ollama"))
     )
-    if provider.name == "ollama":
+    if not result.openai_shaped:
         return JSONResponse(result.body)
     return JSONResponse(ollama.embed_answer(wanted, result))
 
@@ -211,7 +211,7 @@ async def not_served(rest: str, request: Request, services: ServicesDep) -> Resp
             f"Method {request.method} is not allowed on {path}; use {allowed}.",
             headers={"Allow": allowed},
         )
-    url = services.providers.ollama.base_url
+    url = OllamaModels(services.providers, services.runtime.default_provider).native_url()
     raise NotServedError(
         f"The connector does not serve {request.method} {path} (it serves Ollama's chat, "
         f"generate, embeddings and model routes); call Ollama directly at {url}{path}.",

@@ -20,7 +20,6 @@ from connector.dialects.ollama.request import (
     embed_request,
     generate_request,
     is_unload,
-    provider_for,
     response_format,
 )
 from connector.dialects.ollama.response import (
@@ -45,7 +44,6 @@ __all__ = [
     "load_answer",
     "ndjson_lines",
     "ndjson_objects",
-    "provider_for",
     "response_format",
     "timings",
 ]

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, get_args
+from typing import Any
 
-from connector.config import ProviderName
 from connector.providers.base import EmbedCall, OllamaInput
 from connector.schemas import (
     ChatMessage,
@@ -25,18 +24,10 @@ from connector.schemas.ollama import (
 )
 from connector.services.embeddings import EmbedRequest
 
-_PROVIDERS: tuple[str, ...] = get_args(ProviderName)
 # Ollama's levels to OpenAI's reasoning_effort; `true` leaves the model its default.
 _EFFORT = {False: "none", "low": "low", "medium": "medium", "high": "high", "max": "xhigh"}
 # The first bytes of base64 image data, for the data URL's media type.
 _IMAGE_TYPES = (("/9j/", "image/jpeg"), ("R0lGOD", "image/gif"), ("UklGR", "image/webp"))
-
-
-def provider_for(model: str) -> ProviderName | None:
-    """A bare name on Ollama's API is an Ollama model, whatever the default provider;
-    `openai/NAME` (or `ollama/NAME`) names its provider in the model itself."""
-    prefix, _, rest = model.partition("/")
-    return None if rest and prefix in _PROVIDERS else "ollama"
 
 
 def response_format(fmt: Format | None) -> ResponseFormat | None:
@@ -139,7 +130,6 @@ def _common(body: OllamaChatRequest | OllamaGenerateRequest) -> dict[str, Any]:
     typed, options = _sampling(body.options)
     return {
         "model": body.model,
-        "provider": provider_for(body.model),
         "response_format": response_format(body.format),
         "reasoning_effort": effort,
         "options": options,
@@ -193,4 +183,6 @@ def embed_request(body: OllamaEmbedRequest | OllamaEmbeddingsRequest) -> EmbedRe
             dimensions=body.dimensions,
         )
     call.options, call.keep_alive = body.options, body.keep_alive
-    return EmbedRequest(model=body.model, provider=provider_for(body.model), call=call)
+    # The model names its endpoint (`ENDPOINT/NAME`), or, bare, goes where the registry
+    # routes bare names: the endpoint whose catalogue has it.
+    return EmbedRequest(model=body.model, call=call)
