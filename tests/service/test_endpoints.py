@@ -6,7 +6,7 @@ fallback on each failure kind (never after the first token), and the records."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -28,18 +28,10 @@ ALIASES = {
 }
 
 
-@pytest.fixture(scope="module")
-def _lab_server() -> Iterator[FakeUpstream]:
-    with FakeUpstream() as lab:
-        yield lab
-
-
 @pytest.fixture
-def lab(_lab_server: FakeUpstream) -> Iterator[FakeUpstream]:
-    _lab_server.reset()
-    _lab_server.openai_models = list(LAB_MODELS)
-    yield _lab_server
-    _lab_server.reset()
+def lab(second_upstream: FakeUpstream) -> FakeUpstream:
+    second_upstream.openai_models = list(LAB_MODELS)
+    return second_upstream
 
 
 def endpoints_json(lab: FakeUpstream, **extra: Any) -> str:
