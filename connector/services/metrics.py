@@ -112,8 +112,9 @@ class PrometheusMetrics:
             self.completion_tokens.labels(*labels).inc(entry.completion_tokens)
         if entry.cost_usd:
             self.cost.labels(*labels).inc(entry.cost_usd)
-        if entry.provider == "ollama" and entry.reference_cost_usd:
-            self.saved.labels(*labels).inc(entry.reference_cost_usd)
+        saved = _saved(entry)
+        if saved:
+            self.saved.labels(*labels).inc(saved)
         self.latency.labels(*labels).observe(entry.latency_ms / 1000)
         if entry.ttft_ms is not None:
             self.ttft.labels(*labels).observe(entry.ttft_ms / 1000)
@@ -122,3 +123,12 @@ class PrometheusMetrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+def _saved(entry: UsageEntry) -> float:
+    """What `/usage` counts as saved: the record's own figure where it has one (named
+    endpoints price it when written), else a local request's reference cost."""
+    saved = getattr(entry, "saved_usd", None)
+    if saved is not None:
+        return float(saved)
+    return entry.reference_cost_usd or 0.0 if entry.provider == "ollama" else 0.0
