@@ -194,6 +194,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/budgets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Budgets
+         * @description The budgets of every request together (any key or none).
+         */
+        get: operations["get_budgets_budgets_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update Budgets
+         * @description The fields given replace the old limits (null removes one); the others stay.
+         */
+        patch: operations["update_budgets_budgets_patch"];
+        trace?: never;
+    };
     "/chat/completions": {
         parameters: {
             query?: never;
@@ -305,6 +329,111 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Endpoints
+         * @description Every endpoint (keys masked) with its health, the aliases, the known kinds.
+         */
+        get: operations["list_endpoints_endpoints_get"];
+        put?: never;
+        /**
+         * Create Endpoint
+         * @description Add an endpoint; its key (write-only) goes to the OS keyring when there is one.
+         */
+        post: operations["create_endpoint_endpoints_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/endpoints/aliases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Aliases
+         * @description Replace the aliases (order matters: the first matching glob wins).
+         */
+        put: operations["set_aliases_endpoints_aliases_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/endpoints/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Endpoint Health
+         * @description Each endpoint up or down, its last error and latency; `refresh=true` asks them now.
+         */
+        get: operations["endpoint_health_endpoints_health_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/endpoints/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Endpoint
+         * @description Remove an endpoint and its key (the default endpoint cannot be removed).
+         */
+        delete: operations["delete_endpoint_endpoints__name__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Endpoint
+         * @description Change any subset; `api_key: ""` clears the key.
+         */
+        patch: operations["update_endpoint_endpoints__name__patch"];
+        trace?: never;
+    };
+    "/endpoints/{name}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Test Endpoint */
+        post: operations["test_endpoint_endpoints__name__test_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -314,6 +443,82 @@ export interface paths {
         };
         /** Healthz */
         get: operations["healthz_healthz_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Keys
+         * @description Every key (revoked ones too, the programs' key first when it exists), with its
+         *     limits and what is spent of each now. Never the keys themselves.
+         */
+        get: operations["list_keys_keys_get"];
+        put?: never;
+        /**
+         * Create Key
+         * @description A new key, returned this once (only its hash is kept). Programs send it as
+         *     `Authorization: Bearer KEY` (`x-api-key` for Anthropic clients, `?token=` on
+         *     WebSockets). From the first key on, the model API wants a key.
+         */
+        post: operations["create_key_keys_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/keys/{key_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Key */
+        get: operations["get_key_keys__key_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Revoke Key
+         * @description Revoke: the next request with the key is a 401. The key stays listed, revoked.
+         */
+        delete: operations["revoke_key_keys__key_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Key
+         * @description Rename, or change limits: the limit fields given replace the old ones (null
+         *     removes a limit), the others stay. `programs` is the programs' key.
+         */
+        patch: operations["update_key_keys__key_id__patch"];
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Metrics
+         * @description Prometheus text format: requests, tokens, cost, saved, latency, time to first
+         *     token and the connector's own time (histograms), requests in flight; labelled by
+         *     endpoint, provider, model, surface, client, key, status and kind. Counts since this
+         *     process started. Guarded by the admin token when one is set.
+         */
+        get: operations["metrics_metrics_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -350,7 +555,8 @@ export interface paths {
         put?: never;
         /**
          * Pull Model
-         * @description Pull an Ollama model, streaming Ollama's progress as SSE; closing the request
+         * @description Pull a model on an endpoint that pulls (Ollama): `ENDPOINT/NAME`, or a bare name
+         *     for the first such endpoint. Streams its progress as SSE; closing the request
          *     cancels the pull.
          */
         post: operations["pull_model_models_pull_post"];
@@ -387,8 +593,74 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Test Provider */
+        /**
+         * Test Provider
+         * @description The endpoint `name` asked now (the same as `POST /endpoints/{name}/test`).
+         */
         post: operations["test_provider_providers__name__test_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Requests
+         * @description The request log's switch and its requests, newest first (without bodies).
+         */
+        get: operations["list_requests_requests_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/requests/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Request Log Settings */
+        get: operations["get_request_log_settings_requests_settings_get"];
+        /**
+         * Update Request Log Settings
+         * @description Off by default. On: the last `capacity` requests keep their bodies (in memory,
+         *     secrets scrubbed). Off again: what was kept is dropped.
+         */
+        put: operations["update_request_log_settings_requests_settings_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/requests/{request_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Request
+         * @description One logged request with its bodies: messages, tools and options as the chat path
+         *     saw them; the answer's content, reasoning, tool calls, usage and timings.
+         */
+        get: operations["get_request_requests__request_id__get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -543,6 +815,27 @@ export interface paths {
          * @description The programs that called this connector (from their `User-Agent`), newest first.
          */
         get: operations["get_usage_clients_usage_clients_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/usage/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Usage
+         * @description Every usage record matching the filters, oldest first, as CSV (a header row)
+         *     or a JSON array of the records `/usage` shows.
+         */
+        get: operations["export_usage_usage_export_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -710,6 +1003,34 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AliasIn */
+        AliasIn: {
+            /** Name */
+            name: string;
+            /** Targets */
+            targets: string[];
+        };
+        /** AliasPublic */
+        AliasPublic: {
+            /**
+             * Name
+             * @description A model name, or a glob such as `claude-haiku-*`.
+             */
+            name: string;
+            /**
+             * Targets
+             * @description `ENDPOINT/MODEL`s in fallback order.
+             */
+            targets: string[];
+        };
+        /**
+         * AliasesUpdate
+         * @description The whole alias list (order matters: the first matching glob wins).
+         */
+        AliasesUpdate: {
+            /** Aliases */
+            aliases: components["schemas"]["AliasIn"][];
+        };
         /** ApiKeyStatus */
         ApiKeyStatus: {
             /**
@@ -724,6 +1045,77 @@ export interface components {
              * @enum {string}
              */
             storage: "keyring" | "memory" | "env" | "file" | "none";
+        };
+        /** AppKeyCreate */
+        AppKeyCreate: {
+            limits?: components["schemas"]["Limits"];
+            /** Name */
+            name: string;
+        };
+        /** AppKeyCreated */
+        AppKeyCreated: {
+            /**
+             * Builtin
+             * @description The programs' key of the desktop app (Settings > Connect your tools).
+             * @default false
+             */
+            builtin: boolean;
+            /** Created At */
+            created_at?: string | null;
+            /**
+             * Hint
+             * @description The key's last four characters, to tell keys apart.
+             */
+            hint: string;
+            /** Id */
+            id: string;
+            /**
+             * Key
+             * @description The key itself: shown this once, never again.
+             */
+            key: string;
+            limits: components["schemas"]["Limits"];
+            /** Name */
+            name: string;
+            /** Revoked At */
+            revoked_at?: string | null;
+            /** Usage */
+            usage?: components["schemas"]["BudgetUse"][];
+        };
+        /** AppKeyPublic */
+        AppKeyPublic: {
+            /**
+             * Builtin
+             * @description The programs' key of the desktop app (Settings > Connect your tools).
+             * @default false
+             */
+            builtin: boolean;
+            /** Created At */
+            created_at?: string | null;
+            /**
+             * Hint
+             * @description The key's last four characters, to tell keys apart.
+             */
+            hint: string;
+            /** Id */
+            id: string;
+            limits: components["schemas"]["Limits"];
+            /** Name */
+            name: string;
+            /** Revoked At */
+            revoked_at?: string | null;
+            /** Usage */
+            usage?: components["schemas"]["BudgetUse"][];
+        };
+        /**
+         * AppKeyUpdate
+         * @description Change a key's name or limits. In `limits`, the fields given replace the old
+         *     values (null removes that limit); the others stay.
+         */
+        AppKeyUpdate: {
+            limits?: components["schemas"]["Limits"] | null;
+            /** Name */
+            name?: string | null;
         };
         /** AssistantMessage */
         AssistantMessage: {
@@ -754,6 +1146,40 @@ export interface components {
              */
             type: "base64";
         };
+        /**
+         * BudgetUse
+         * @description One budget and how much of it is spent in the current period.
+         */
+        BudgetUse: {
+            /**
+             * Budget
+             * @enum {string}
+             */
+            budget: "usd_per_day" | "usd_per_month" | "tokens_per_day" | "tokens_per_month" | "requests_per_minute";
+            /**
+             * Fraction
+             * @description spent / limit (1.0 and over: requests are refused).
+             */
+            fraction: number;
+            /**
+             * In Flight
+             * @description Requests admitted that have not finished yet.
+             */
+            in_flight: number;
+            /** Limit */
+            limit: number;
+            /**
+             * Resets At
+             * Format: date-time
+             */
+            resets_at: string;
+            /**
+             * Spent
+             * @description Spent in the current period (finished requests).
+             */
+            spent: number;
+        };
+        ChatClientMessage: components["schemas"]["ChatSocketChat"] | components["schemas"]["ChatSocketCancel"];
         /** ChatCompletion */
         ChatCompletion: {
             /** Choices */
@@ -771,12 +1197,31 @@ export interface components {
              * @constant
              */
             object: "chat.completion";
-            /**
-             * Provider
-             * @enum {string}
-             */
-            provider: "ollama" | "openai";
+            /** Provider */
+            provider: string;
             usage: components["schemas"]["Usage"];
+        };
+        /** ChatCompletionChunk */
+        ChatCompletionChunk: {
+            /** Choices */
+            choices: components["schemas"]["ChunkChoice"][];
+            /** Created */
+            created: number;
+            /** Id */
+            id: string;
+            metrics?: components["schemas"]["Metrics"] | null;
+            /** Model */
+            model: string;
+            /**
+             * Object
+             * @constant
+             */
+            object?: "chat.completion.chunk";
+            /** Parsed */
+            parsed?: unknown | null;
+            /** Provider */
+            provider: string;
+            usage?: components["schemas"]["Usage"] | null;
         };
         /**
          * ChatMessage
@@ -836,7 +1281,7 @@ export interface components {
              * Provider
              * @description `ollama` or `openai`; defaults to the configured provider.
              */
-            provider?: ("ollama" | "openai") | null;
+            provider?: string | null;
             /** Reasoning Effort */
             reasoning_effort?: ("none" | "minimal" | "low" | "medium" | "high" | "xhigh") | null;
             response_format?: components["schemas"]["ResponseFormat"] | null;
@@ -865,6 +1310,82 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        ChatServerMessage: components["schemas"]["ChatSocketChunk"] | components["schemas"]["ChatSocketDone"] | components["schemas"]["ChatSocketError"] | components["schemas"]["ChatSocketCancelled"];
+        /** ChatSocketCancel */
+        ChatSocketCancel: {
+            /** Id */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "cancel";
+        };
+        /** ChatSocketCancelled */
+        ChatSocketCancelled: {
+            /** Id */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "cancelled";
+        };
+        /**
+         * ChatSocketChat
+         * @description Start a chat request; `id` names it in the answers and in a `cancel`.
+         */
+        ChatSocketChat: {
+            /** Id */
+            id: string;
+            request: components["schemas"]["ChatRequest"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "chat";
+        };
+        /** ChatSocketChunk */
+        ChatSocketChunk: {
+            chunk: components["schemas"]["ChatCompletionChunk"];
+            /** Id */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "chunk";
+        };
+        /**
+         * ChatSocketDone
+         * @description The whole answer, once the stream ended (fields without a value left out).
+         */
+        ChatSocketDone: {
+            /** Id */
+            id: string;
+            response: components["schemas"]["ChatCompletion"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "done";
+        };
+        /**
+         * ChatSocketError
+         * @description `id` is null when the message itself could not be read.
+         */
+        ChatSocketError: {
+            error: components["schemas"]["ErrorBody"];
+            /** Id */
+            id: string | null;
+            /** Status */
+            status: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "error";
+        };
         /** Choice */
         Choice: {
             /** Finish Reason */
@@ -875,6 +1396,14 @@ export interface components {
              */
             index: number;
             message: components["schemas"]["AssistantMessage"];
+        };
+        /** ChunkChoice */
+        ChunkChoice: {
+            delta: components["schemas"]["Delta"];
+            /** Finish Reason */
+            finish_reason?: string | null;
+            /** Index */
+            index?: number;
         };
         /**
          * ClientSurfaceUsage
@@ -951,7 +1480,7 @@ export interface components {
             /** Model */
             model?: string | null;
             /** Provider */
-            provider?: ("ollama" | "openai") | null;
+            provider?: string | null;
             /**
              * Title
              * @default New chat
@@ -977,7 +1506,7 @@ export interface components {
             /** Model */
             model: string | null;
             /** Provider */
-            provider: ("ollama" | "openai") | null;
+            provider: string | null;
             /** Title */
             title: string;
             /**
@@ -1003,7 +1532,7 @@ export interface components {
             /** Model */
             model: string | null;
             /** Provider */
-            provider: ("ollama" | "openai") | null;
+            provider: string | null;
             /** Title */
             title: string;
             /**
@@ -1017,7 +1546,7 @@ export interface components {
             /** Model */
             model?: string | null;
             /** Provider */
-            provider?: ("ollama" | "openai") | null;
+            provider?: string | null;
             /** Title */
             title?: string | null;
         };
@@ -1069,6 +1598,17 @@ export interface components {
              */
             object: "response";
         };
+        /** Delta */
+        Delta: {
+            /** Content */
+            content?: string | null;
+            /** Reasoning Content */
+            reasoning_content?: string | null;
+            /** Role */
+            role?: "assistant" | null;
+            /** Tool Calls */
+            tool_calls?: components["schemas"]["ToolCall"][] | null;
+        };
         /** Embedding */
         Embedding: {
             /** Embedding */
@@ -1107,7 +1647,7 @@ export interface components {
              * Provider
              * @description `ollama` or `openai`; defaults to the configured provider.
              */
-            provider?: ("ollama" | "openai") | null;
+            provider?: string | null;
             /** User */
             user?: string | null;
         } & {
@@ -1141,6 +1681,169 @@ export interface components {
              * @default 0
              */
             total_tokens: number;
+        };
+        /** EndpointCreate */
+        EndpointCreate: {
+            /**
+             * Api Key
+             * @description Write-only; `""` clears the key.
+             */
+            api_key?: string | null;
+            /** Base Url */
+            base_url: string;
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /**
+             * Key Required
+             * @default false
+             */
+            key_required: boolean;
+            /** Kind */
+            kind: string;
+            /** Models */
+            models?: string[];
+            /** Name */
+            name: string;
+            /**
+             * Pricing
+             * @description Default: the kind's (ollama: local).
+             */
+            pricing?: ("cloud" | "local") | null;
+        };
+        /**
+         * EndpointHealth
+         * @description The endpoint's last known state: from the catalogue's refreshes (every minute
+         *     and on each model listing) and the chat path's upstream failures.
+         */
+        EndpointHealth: {
+            /** Checked At */
+            checked_at?: string | null;
+            /** Last Error */
+            last_error?: string | null;
+            /**
+             * Latency Ms
+             * @description The last model listing's latency.
+             */
+            latency_ms?: number | null;
+            /**
+             * Models
+             * @default 0
+             */
+            models: number;
+            /** Name */
+            name: string;
+            /**
+             * Up
+             * @description None: not asked yet.
+             */
+            up: boolean | null;
+        };
+        /** EndpointPublic */
+        EndpointPublic: {
+            api_key: components["schemas"]["ApiKeyStatus"];
+            /** Base Url */
+            base_url: string;
+            /**
+             * Default
+             * @description Bare names no catalogue has go here.
+             */
+            default: boolean;
+            /** Enabled */
+            enabled: boolean;
+            health: components["schemas"]["EndpointHealth"];
+            /** Key Required */
+            key_required: boolean;
+            /** Kind */
+            kind: string;
+            /**
+             * Models
+             * @description Model filter (globs); empty: every model.
+             */
+            models: string[];
+            /** Name */
+            name: string;
+            /**
+             * Pricing
+             * @enum {string}
+             */
+            pricing: "cloud" | "local";
+        };
+        /**
+         * EndpointUpdate
+         * @description Any subset; the name and kind stay.
+         */
+        EndpointUpdate: {
+            /**
+             * Api Key
+             * @description Write-only; `""` clears the key.
+             */
+            api_key?: string | null;
+            /** Base Url */
+            base_url?: string | null;
+            /** Enabled */
+            enabled?: boolean | null;
+            /** Key Required */
+            key_required?: boolean | null;
+            /** Models */
+            models?: string[] | null;
+            /** Pricing */
+            pricing?: ("cloud" | "local") | null;
+        };
+        /**
+         * EndpointUsage
+         * @description One endpoint: what it served (the Monitoring page's "By endpoint" table).
+         */
+        EndpointUsage: {
+            /** Avg Latency Ms */
+            avg_latency_ms: number | null;
+            /** Avg Ttft Ms */
+            avg_ttft_ms: number | null;
+            /** Completion Tokens */
+            completion_tokens: number;
+            /** Cost Usd */
+            cost_usd: number;
+            /** Endpoint */
+            endpoint: string;
+            /** Errors */
+            errors: number;
+            /**
+             * Fallbacks
+             * @description Requests it served after another endpoint failed.
+             */
+            fallbacks: number;
+            /** Prompt Tokens */
+            prompt_tokens: number;
+            /** Reasoning Tokens */
+            reasoning_tokens: number;
+            /** Requests */
+            requests: number;
+            /** Saved Usd */
+            saved_usd: number;
+            /** Total Tokens */
+            total_tokens: number;
+        };
+        /** EndpointsPublic */
+        EndpointsPublic: {
+            /** Aliases */
+            aliases: components["schemas"]["AliasPublic"][];
+            /** Endpoints */
+            endpoints: components["schemas"]["EndpointPublic"][];
+            /** Kinds */
+            kinds: string[];
+        };
+        /** ErrorBody */
+        ErrorBody: {
+            /** Code */
+            code?: string | null;
+            /** Message */
+            message: string;
+            /** Param */
+            param?: string | null;
+            /** Type */
+            type: string;
         };
         /** ErrorDetail */
         ErrorDetail: {
@@ -1216,6 +1919,15 @@ export interface components {
             type: "function";
         } & {
             [key: string]: unknown;
+        };
+        /**
+         * GlobalBudgets
+         * @description Budgets and limits for every request together, whatever key made it.
+         */
+        GlobalBudgets: {
+            limits: components["schemas"]["Limits"];
+            /** Usage */
+            usage?: components["schemas"]["BudgetUse"][];
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -1341,6 +2053,56 @@ export interface components {
             } | null;
             /** Strict */
             strict?: boolean | null;
+        };
+        /**
+         * KeyUsage
+         * @description One app key: what its requests spent (the Monitoring page's "By key" table).
+         */
+        KeyUsage: {
+            /** Avg Latency Ms */
+            avg_latency_ms: number | null;
+            /** Avg Overhead Ms */
+            avg_overhead_ms: number | null;
+            /** Completion Tokens */
+            completion_tokens: number;
+            /** Cost Usd */
+            cost_usd: number;
+            /** Errors */
+            errors: number;
+            /**
+             * Key Id
+             * @description Null: requests made without a key.
+             */
+            key_id: string | null;
+            /** Key Name */
+            key_name?: string | null;
+            /** Prompt Tokens */
+            prompt_tokens: number;
+            /** Reasoning Tokens */
+            reasoning_tokens: number;
+            /** Requests */
+            requests: number;
+            /** Saved Usd */
+            saved_usd: number;
+            /** Total Tokens */
+            total_tokens: number;
+        };
+        /**
+         * Limits
+         * @description Budgets (cloud cost in USD, tokens) per UTC day and month, and a rate limit.
+         *     None: no limit. Local models cost nothing, so only their tokens count.
+         */
+        Limits: {
+            /** Requests Per Minute */
+            requests_per_minute?: number | null;
+            /** Tokens Per Day */
+            tokens_per_day?: number | null;
+            /** Tokens Per Month */
+            tokens_per_month?: number | null;
+            /** Usd Per Day */
+            usd_per_day?: number | null;
+            /** Usd Per Month */
+            usd_per_month?: number | null;
         };
         /** ListenAddress */
         ListenAddress: {
@@ -1516,6 +2278,8 @@ export interface components {
             cost_usd: number;
             /** Latency Ms */
             latency_ms: number;
+            /** Overhead Ms */
+            overhead_ms?: number | null;
             /** Reference Cost Usd */
             reference_cost_usd?: number | null;
             /** Tokens Per S */
@@ -1531,11 +2295,8 @@ export interface components {
             };
             /** Id */
             id: string;
-            /**
-             * Provider
-             * @enum {string}
-             */
-            provider: "ollama" | "openai";
+            /** Provider */
+            provider: string;
             /** Size */
             size?: number | null;
         };
@@ -1555,11 +2316,8 @@ export interface components {
             model: string;
             /** Prompt Tokens */
             prompt_tokens: number;
-            /**
-             * Provider
-             * @enum {string}
-             */
-            provider: "ollama" | "openai";
+            /** Provider */
+            provider: string;
             /** Reasoning Tokens */
             reasoning_tokens: number;
             /** Requests */
@@ -1575,13 +2333,81 @@ export interface components {
         ModelsResponse: {
             /** Default Model */
             default_model: string;
-            /**
-             * Default Provider
-             * @enum {string}
-             */
-            default_provider: "ollama" | "openai";
+            /** Default Provider */
+            default_provider: string;
             /** Providers */
             providers: components["schemas"]["ProviderModels"][];
+        };
+        /**
+         * MonitorBudget
+         * @description A budget crossed a threshold: 80 (a warning) or 100 (requests are refused).
+         */
+        MonitorBudget: {
+            /**
+             * Budget
+             * @enum {string}
+             */
+            budget: "usd_per_day" | "usd_per_month" | "tokens_per_day" | "tokens_per_month";
+            /**
+             * Key Id
+             * @description The app key's id; null for the global budget.
+             */
+            key_id: string | null;
+            /** Key Name */
+            key_name?: string | null;
+            /** Limit */
+            limit: number;
+            /** Resets At */
+            resets_at?: string | null;
+            /** Spent */
+            spent: number;
+            /**
+             * Threshold
+             * @description Percent of the limit crossed: 80 or 100.
+             */
+            threshold: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "budget";
+        };
+        /** MonitorInFlight */
+        MonitorInFlight: {
+            /** In Flight */
+            in_flight: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "in_flight";
+        };
+        MonitorMessage: components["schemas"]["MonitorSnapshot"] | components["schemas"]["MonitorRecord"] | components["schemas"]["MonitorInFlight"] | components["schemas"]["MonitorBudget"];
+        /**
+         * MonitorRecord
+         * @description One finished request, with the running totals of every record.
+         */
+        MonitorRecord: {
+            /** In Flight */
+            in_flight: number;
+            record: components["schemas"]["UsageRecordPublic"];
+            totals: components["schemas"]["Totals"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "record";
+        };
+        /** MonitorSnapshot */
+        MonitorSnapshot: {
+            /** In Flight */
+            in_flight: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "snapshot";
+            usage: components["schemas"]["UsageSummary"];
         };
         /**
          * OllamaChatRequest
@@ -1609,7 +2435,7 @@ export interface components {
              */
             stream: boolean;
             /** Think */
-            think?: boolean | ("low" | "medium" | "high") | null;
+            think?: boolean | ("low" | "medium" | "high" | "max") | null;
             /** Tools */
             tools?: {
                 [key: string]: unknown;
@@ -1709,7 +2535,7 @@ export interface components {
             /** Template */
             template?: string | null;
             /** Think */
-            think?: boolean | ("low" | "medium" | "high") | null;
+            think?: boolean | ("low" | "medium" | "high" | "max") | null;
         };
         /** OllamaMessage */
         OllamaMessage: {
@@ -1892,11 +2718,8 @@ export interface components {
             latency_ms: number;
             /** Ok */
             ok: boolean;
-            /**
-             * Provider
-             * @enum {string}
-             */
-            provider: "ollama" | "openai";
+            /** Provider */
+            provider: string;
         };
         /** ProviderModels */
         ProviderModels: {
@@ -1906,11 +2729,8 @@ export interface components {
             base_url: string;
             /** Models */
             models?: components["schemas"]["ModelInfo"][];
-            /**
-             * Name
-             * @enum {string}
-             */
-            name: "ollama" | "openai";
+            /** Name */
+            name: string;
             /** Reason */
             reason?: string | null;
         };
@@ -1985,6 +2805,140 @@ export interface components {
             type: "refusal";
         } & {
             [key: string]: unknown;
+        };
+        /**
+         * RequestLogEntry
+         * @description A logged request with its bodies (secrets scrubbed): the request as the chat
+         *     path saw it (messages, tools, options) and the answer (content, reasoning, tool
+         *     calls, usage, metrics); `response` is None when it failed before an answer.
+         */
+        RequestLogEntry: {
+            /** Client */
+            client: string;
+            /** Completion Tokens */
+            completion_tokens: number;
+            /** Cost Usd */
+            cost_usd: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Endpoint */
+            endpoint?: string | null;
+            /** Error Type */
+            error_type?: string | null;
+            /** Key Id */
+            key_id?: string | null;
+            /** Key Name */
+            key_name?: string | null;
+            /** Kind */
+            kind: string;
+            /** Latency Ms */
+            latency_ms: number;
+            /** Model */
+            model: string;
+            /** Overhead Ms */
+            overhead_ms?: number | null;
+            /** Prompt Tokens */
+            prompt_tokens: number;
+            /** Provider */
+            provider: string;
+            /** Reasoning Tokens */
+            reasoning_tokens: number;
+            /** Request */
+            request: {
+                [key: string]: unknown;
+            };
+            /** Request Id */
+            request_id: string;
+            /** Response */
+            response?: {
+                [key: string]: unknown;
+            } | null;
+            /** Status */
+            status: string;
+            /** Surface */
+            surface: string;
+            /** Ttft Ms */
+            ttft_ms?: number | null;
+        };
+        /** RequestLogPage */
+        RequestLogPage: {
+            /**
+             * Requests
+             * @description Newest first.
+             */
+            requests: components["schemas"]["RequestLogSummary"][];
+            settings: components["schemas"]["RequestLogSettings"];
+        };
+        /** RequestLogSettings */
+        RequestLogSettings: {
+            /**
+             * Capacity
+             * @description How many requests are kept.
+             * @default 100
+             */
+            capacity: number;
+            /**
+             * Enabled
+             * @default false
+             */
+            enabled: boolean;
+        };
+        /** RequestLogSettingsUpdate */
+        RequestLogSettingsUpdate: {
+            /** Capacity */
+            capacity?: number | null;
+            /** Enabled */
+            enabled?: boolean | null;
+        };
+        /**
+         * RequestLogSummary
+         * @description One logged request, without its bodies.
+         */
+        RequestLogSummary: {
+            /** Client */
+            client: string;
+            /** Completion Tokens */
+            completion_tokens: number;
+            /** Cost Usd */
+            cost_usd: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Endpoint */
+            endpoint?: string | null;
+            /** Error Type */
+            error_type?: string | null;
+            /** Key Id */
+            key_id?: string | null;
+            /** Key Name */
+            key_name?: string | null;
+            /** Kind */
+            kind: string;
+            /** Latency Ms */
+            latency_ms: number;
+            /** Model */
+            model: string;
+            /** Overhead Ms */
+            overhead_ms?: number | null;
+            /** Prompt Tokens */
+            prompt_tokens: number;
+            /** Provider */
+            provider: string;
+            /** Reasoning Tokens */
+            reasoning_tokens: number;
+            /** Request Id */
+            request_id: string;
+            /** Status */
+            status: string;
+            /** Surface */
+            surface: string;
+            /** Ttft Ms */
+            ttft_ms?: number | null;
         };
         /** ResponseError */
         ResponseError: {
@@ -2098,7 +3052,7 @@ export interface components {
              * Provider
              * @description `ollama` or `openai`; defaults to the configured provider.
              */
-            provider?: ("ollama" | "openai") | null;
+            provider?: string | null;
             reasoning?: components["schemas"]["ReasoningConfig"] | null;
             /**
              * Store
@@ -2158,11 +3112,8 @@ export interface components {
         SettingsPublic: {
             /** Default Model */
             default_model: string;
-            /**
-             * Default Provider
-             * @enum {string}
-             */
-            default_provider: "ollama" | "openai";
+            /** Default Provider */
+            default_provider: string;
             /**
              * Dialects
              * @description The client dialects this server has routes for (from its routes).
@@ -2199,7 +3150,7 @@ export interface components {
             /** Default Model */
             default_model?: string | null;
             /** Default Provider */
-            default_provider?: ("ollama" | "openai") | null;
+            default_provider?: string | null;
             /** Ollama Base Url */
             ollama_base_url?: string | null;
             /** Openai Api Key */
@@ -2505,10 +3456,22 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /**
+             * Endpoint
+             * @description The endpoint that served it.
+             */
+            endpoint?: string | null;
             /** Error Type */
             error_type?: string | null;
             /** Id */
             id: number;
+            /**
+             * Key Id
+             * @description The app key that made it (`admin`: the admin token; null: none).
+             */
+            key_id?: string | null;
+            /** Key Name */
+            key_name?: string | null;
             /**
              * Kind
              * @enum {string}
@@ -2518,19 +3481,27 @@ export interface components {
             latency_ms: number;
             /** Model */
             model: string;
+            /**
+             * Overhead Ms
+             * @description The connector's own time (the request's time not spent upstream).
+             */
+            overhead_ms?: number | null;
             /** Prompt Tokens */
             prompt_tokens: number;
-            /**
-             * Provider
-             * @enum {string}
-             */
-            provider: "ollama" | "openai";
+            /** Provider */
+            provider: string;
             /** Reasoning Tokens */
             reasoning_tokens: number;
             /** Reference Cost Usd */
             reference_cost_usd?: number | null;
             /** Request Id */
             request_id: string;
+            /**
+             * Saved Usd
+             * @description What it saved (a local endpoint's reference cost).
+             * @default 0
+             */
+            saved_usd: number;
             /**
              * Status
              * @enum {string}
@@ -2545,6 +3516,11 @@ export interface components {
             surface: "rest" | "sse" | "ws" | "v1" | "ollama" | "anthropic" | "responses";
             /** Total Tokens */
             total_tokens: number;
+            /**
+             * Tried
+             * @description Every endpoint tried, in order, comma-separated (the last served).
+             */
+            tried?: string | null;
             /** Ttft Ms */
             ttft_ms?: number | null;
         };
@@ -2557,10 +3533,16 @@ export interface components {
             bucket: "minute" | "hour" | "day";
             /** By Client */
             by_client: components["schemas"]["ClientSurfaceUsage"][];
+            /** By Endpoint */
+            by_endpoint?: components["schemas"]["EndpointUsage"][];
+            /** By Key */
+            by_key?: components["schemas"]["KeyUsage"][];
             /** By Model */
             by_model: components["schemas"]["ModelUsage"][];
             /** Client */
             client?: string | null;
+            /** Key Id */
+            key_id?: string | null;
             /** Recent */
             recent: components["schemas"]["UsageRecordPublic"][];
             /** Series */
@@ -2651,6 +3633,17 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: string;
+                    };
+                };
+            };
+            /** @description Refused: an unexpected Host or Origin, or a change only this machine may make. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2792,6 +3785,17 @@ export interface operations {
                     };
                 };
             };
+            /** @description Refused: an unexpected Host or Origin, or a change only this machine may make. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: string;
+                    };
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -2924,6 +3928,17 @@ export interface operations {
                     };
                 };
             };
+            /** @description Refused: an unexpected Host or Origin, or a change only this machine may make. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: string;
+                    };
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -3047,6 +4062,17 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: string;
+                    };
+                };
+            };
+            /** @description Refused: an unexpected Host or Origin, or a change only this machine may make. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3189,6 +4215,17 @@ export interface operations {
                     };
                 };
             };
+            /** @description Refused: an unexpected Host or Origin, or a change only this machine may make. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: string;
+                    };
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -3317,6 +4354,17 @@ export interface operations {
                     };
                 };
             };
+            /** @description Refused: an unexpected Host or Origin, or a change only this machine may make. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: string;
+                    };
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -3432,6 +4480,17 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: string;
+                    };
+                };
+            };
+            /** @description Refused: an unexpected Host or Origin, or a change only this machine may make. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3573,6 +4632,17 @@ export interface operations {
                     };
                 };
             };
+            /** @description Refused: an unexpected Host or Origin, or a change only this machine may make. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: string;
+                    };
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -3701,6 +4771,17 @@ export interface operations {
                     };
                 };
             };
+            /** @description Refused: an unexpected Host or Origin, or a change only this machine may make. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: string;
+                    };
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -3800,6 +4881,194 @@ export interface operations {
                     };
                 };
             };
+            /** @description The body is not valid JSON, or the request is not one this route can serve. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A token is required (CONNECTOR_API_TOKEN) and was missing or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: an unexpected Host or Origin, or a change only this machine may make. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_budgets_budgets_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GlobalBudgets"];
+                };
+            };
+            /** @description The body is not valid JSON, or the request is not one this route can serve. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A token is required (CONNECTOR_API_TOKEN) and was missing or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: an unexpected Host or Origin, or a change only this machine may make. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    update_budgets_budgets_patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Limits"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GlobalBudgets"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     chat_completions_chat_completions_post: {
@@ -3822,7 +5091,12 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ChatCompletion"];
-                    "text/event-stream": unknown;
+                    "text/event-stream": {
+                        data: "[DONE]" | string;
+                        event?: string;
+                        id?: string;
+                        retry?: number;
+                    };
                 };
             };
             /** @description Bad Request */
@@ -3937,7 +5211,12 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
-                    "text/event-stream": string;
+                    "text/event-stream": {
+                        data: "[DONE]" | string;
+                        event?: string;
+                        id?: string;
+                        retry?: number;
+                    };
                 };
             };
             /** @description Bad Request */
@@ -4050,6 +5329,33 @@ export interface operations {
                     "application/json": components["schemas"]["ConversationPublic"][];
                 };
             };
+            /** @description The body is not valid JSON, or the request is not one this route can serve. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A token is required (CONNECTOR_API_TOKEN) and was missing or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: an unexpected Host or Origin, or a change only this machine may make. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     create_conversation_conversations_post: {
@@ -4072,6 +5378,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConversationPublic"];
+                };
+            };
+            /** @description The body is not valid JSON, or the request is not one this route can serve. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A token is required (CONNECTOR_API_TOKEN) and was missing or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: an unexpected Host or Origin, or a change only this machine may make. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is larger than CONNECTOR_MAX_BODY_BYTES. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Validation Error */
@@ -4105,6 +5447,42 @@ export interface operations {
                     "application/json": components["schemas"]["ConversationDetail"];
                 };
             };
+            /** @description The body is not valid JSON, or the request is not one this route can serve. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A token is required (CONNECTOR_API_TOKEN) and was missing or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: an unexpected Host or Origin, or a change only this machine may make. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Nothing has the id or name in the path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -4133,6 +5511,42 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description The body is not valid JSON, or the request is not one this route can serve. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A token is required (CONNECTOR_API_TOKEN) and was missing or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: an unexpected Host or Origin, or a change only this machine may make. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Nothing has the id or name in the path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -4169,6 +5583,51 @@ export interface operations {
                     "application/json": components["schemas"]["ConversationPublic"];
                 };
             };
+            /** @description The body is not valid JSON, or the request is not one this route can serve. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A token is required (CONNECTOR_API_TOKEN) and was missing or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: an unexpected Host or Origin, or a change only this machine may make. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Nothing has the id or name in the path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is larger than CONNECTOR_MAX_BODY_BYTES. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -4193,13 +5652,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description The conversation as a file: Markdown (`md`) or JSON (`json`). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ConversationDetail"];
+                    "text/markdown": string;
+                };
+            };
+            /** @description The body is not valid JSON, or the request is not one this route can serve. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A token is required (CONNECTOR_API_TOKEN) and was missing or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: an unexpected Host or Origin, or a change only this machine may make. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Nothing has the id or name in the path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Validation Error */
@@ -4237,6 +5733,51 @@ export interface operations {
                     "application/json": components["schemas"]["ConversationDetail"];
                 };
             };
+            /** @description The body is not valid JSON, or the request is not one this route can serve. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A token is required (CONNECTOR_API_TOKEN) and was missing or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: an unexpected Host or Origin, or a change only this machine may make. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Nothing has the id or name in the path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is larger than CONNECTOR_MAX_BODY_BYTES. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -4244,6 +5785,677 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_endpoints_endpoints_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointsPublic"];
+                };
+            };
+            /** @description The body is not valid JSON, or the request is not one this route can serve. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A token is required (CONNECTOR_API_TOKEN) and was missing or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: an unexpected Host or Origin, or a change only this machine may make. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    create_endpoint_endpoints_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EndpointCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointPublic"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    set_aliases_endpoints_aliases_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AliasesUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AliasPublic"][];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    endpoint_health_endpoints_health_get: {
+        parameters: {
+            query?: {
+                refresh?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointHealth"][];
+                };
+            };
+            /** @description The body is not valid JSON, or the request is not one this route can serve. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A token is required (CONNECTOR_API_TOKEN) and was missing or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: an unexpected Host or Origin, or a change only this machine may make. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_endpoint_endpoints__name__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    update_endpoint_endpoints__name__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EndpointUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointPublic"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    test_endpoint_endpoints__name__test_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProviderCheck"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -4266,6 +6478,572 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            /** @description The body is not valid JSON, or the request is not one this route can serve. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: an unexpected Host or Origin, or a change only this machine may make. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_keys_keys_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppKeyPublic"][];
+                };
+            };
+            /** @description The body is not valid JSON, or the request is not one this route can serve. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A token is required (CONNECTOR_API_TOKEN) and was missing or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: an unexpected Host or Origin, or a change only this machine may make. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    create_key_keys_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppKeyCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppKeyCreated"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_key_keys__key_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppKeyPublic"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    revoke_key_keys__key_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppKeyPublic"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    update_key_keys__key_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppKeyUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppKeyPublic"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    metrics_metrics_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": unknown;
+                };
+            };
+            /** @description The body is not valid JSON, or the request is not one this route can serve. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A token is required (CONNECTOR_API_TOKEN) and was missing or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: an unexpected Host or Origin, or a change only this machine may make. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     list_models_models_get: {
@@ -4284,6 +7062,33 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ModelsResponse"];
+                };
+            };
+            /** @description The body is not valid JSON, or the request is not one this route can serve. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A token is required (CONNECTOR_API_TOKEN) and was missing or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: an unexpected Host or Origin, or a change only this machine may make. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -4308,7 +7113,12 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
-                    "text/event-stream": string;
+                    "text/event-stream": {
+                        data: "[DONE]" | string;
+                        event?: string;
+                        id?: string;
+                        retry?: number;
+                    };
                 };
             };
             /** @description Bad Request */
@@ -4421,6 +7231,33 @@ export interface operations {
                     "application/json": components["schemas"]["ProfilePublic"];
                 };
             };
+            /** @description The body is not valid JSON, or the request is not one this route can serve. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A token is required (CONNECTOR_API_TOKEN) and was missing or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: an unexpected Host or Origin, or a change only this machine may make. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     update_profile_profile_post: {
@@ -4443,6 +7280,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProfilePublic"];
+                };
+            };
+            /** @description The body is not valid JSON, or the request is not one this route can serve. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A token is required (CONNECTOR_API_TOKEN) and was missing or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: an unexpected Host or Origin, or a change only this machine may make. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is larger than CONNECTOR_MAX_BODY_BYTES. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Validation Error */
@@ -4476,6 +7349,51 @@ export interface operations {
                     "application/json": components["schemas"]["ProviderCheck"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -4483,6 +7401,362 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_requests_requests_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestLogPage"];
+                };
+            };
+            /** @description The body is not valid JSON, or the request is not one this route can serve. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A token is required (CONNECTOR_API_TOKEN) and was missing or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: an unexpected Host or Origin, or a change only this machine may make. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_request_log_settings_requests_settings_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestLogSettings"];
+                };
+            };
+            /** @description The body is not valid JSON, or the request is not one this route can serve. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A token is required (CONNECTOR_API_TOKEN) and was missing or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: an unexpected Host or Origin, or a change only this machine may make. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    update_request_log_settings_requests_settings_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RequestLogSettingsUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestLogSettings"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_request_requests__request_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                request_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestLogEntry"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -4507,7 +7781,12 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ResponseObject"];
-                    "text/event-stream": unknown;
+                    "text/event-stream": {
+                        data: string;
+                        event?: string;
+                        id?: string;
+                        retry?: number;
+                    };
                 };
             };
             /** @description Bad Request */
@@ -4960,6 +8239,33 @@ export interface operations {
                     "application/json": components["schemas"]["SettingsPublic"];
                 };
             };
+            /** @description The body is not valid JSON, or the request is not one this route can serve. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A token is required (CONNECTOR_API_TOKEN) and was missing or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: an unexpected Host or Origin, or a change only this machine may make. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     update_settings_settings_post: {
@@ -5293,6 +8599,8 @@ export interface operations {
                 client?: string | null;
                 /** @description Only requests on this surface */
                 surface?: ("rest" | "sse" | "ws" | "v1" | "ollama" | "anthropic" | "responses") | null;
+                /** @description Only this app key's requests (its id; an app key sees only its own) */
+                key?: string | null;
             };
             header?: never;
             path?: never;
@@ -5307,6 +8615,33 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UsageSummary"];
+                };
+            };
+            /** @description The body is not valid JSON, or the request is not one this route can serve. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A token is required (CONNECTOR_API_TOKEN) and was missing or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: an unexpected Host or Origin, or a change only this machine may make. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Validation Error */
@@ -5341,6 +8676,103 @@ export interface operations {
                     "application/json": components["schemas"]["ClientUsage"][];
                 };
             };
+            /** @description The body is not valid JSON, or the request is not one this route can serve. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A token is required (CONNECTOR_API_TOKEN) and was missing or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: an unexpected Host or Origin, or a change only this machine may make. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    export_usage_usage_export_get: {
+        parameters: {
+            query?: {
+                /** @description csv or json */
+                format?: "csv" | "json";
+                /** @description ISO time; records at or after it */
+                since?: string | null;
+                /** @description ISO time; records before it */
+                until?: string | null;
+                /** @description Only this calling program */
+                client?: string | null;
+                /** @description Only this surface */
+                surface?: ("rest" | "sse" | "ws" | "v1" | "ollama" | "anthropic" | "responses") | null;
+                /** @description Only this app key (an app key: its own) */
+                key?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/csv": unknown;
+                };
+            };
+            /** @description The body is not valid JSON, or the request is not one this route can serve. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A token is required (CONNECTOR_API_TOKEN) and was missing or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: an unexpected Host or Origin, or a change only this machine may make. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -5372,7 +8804,12 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ChatCompletion"];
-                    "text/event-stream": unknown;
+                    "text/event-stream": {
+                        data: "[DONE]" | string;
+                        event?: string;
+                        id?: string;
+                        retry?: number;
+                    };
                 };
             };
             /** @description Bad Request */
@@ -5604,7 +9041,12 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MessageBody"];
-                    "text/event-stream": unknown;
+                    "text/event-stream": {
+                        data: string;
+                        event?: string;
+                        id?: string;
+                        retry?: number;
+                    };
                 };
             };
             /** @description Bad Request */
@@ -5672,6 +9114,15 @@ export interface operations {
             };
             /** @description Internal Server Error */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["connector__schemas__anthropic__ErrorBody"];
+                };
+            };
+            /** @description An upstream is unreachable, or the connector is shutting down (`server_shutting_down`, with Retry-After). */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5796,6 +9247,15 @@ export interface operations {
                     "application/json": components["schemas"]["connector__schemas__anthropic__ErrorBody"];
                 };
             };
+            /** @description An upstream is unreachable, or the connector is shutting down (`server_shutting_down`, with Retry-After). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["connector__schemas__anthropic__ErrorBody"];
+                };
+            };
             /** @description Gateway Timeout */
             504: {
                 headers: {
@@ -5834,6 +9294,33 @@ export interface operations {
                     "application/json": components["schemas"]["OpenAIModelList"];
                 };
             };
+            /** @description The body is not valid JSON, or the request is not one this route can serve. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A token is required (CONNECTOR_API_TOKEN) and was missing or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: an unexpected Host or Origin, or a change only this machine may make. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     create_response_v1_responses_post: {
@@ -5856,7 +9343,12 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ResponseObject"];
-                    "text/event-stream": unknown;
+                    "text/event-stream": {
+                        data: string;
+                        event?: string;
+                        id?: string;
+                        retry?: number;
+                    };
                 };
             };
             /** @description Bad Request */

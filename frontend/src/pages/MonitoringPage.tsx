@@ -9,6 +9,7 @@ import { fmtInt, fmtMs, fmtRate, fmtTime, fmtUsd } from '../lib/format'
 import { getSocket, useSocketStatus } from '../lib/sockets'
 import { Empty, Notice, OfflineBanner, Spinner } from '../lib/ui'
 import { BarChart } from './BarChart'
+import { EndpointHealthLine } from '../endpoints/EndpointHealthLine'
 import { initialMonitor, monitorReducer } from './monitor'
 
 // The charts show the newest buckets only, so bars stay readable.
@@ -133,6 +134,7 @@ export function MonitoringPage() {
               format={fmtUsd}
             />
           </div>
+          <EndpointHealthLine usage={u.by_endpoint} />
           <section className="card">
             <h2>By model</h2>
             {u.by_model.length === 0 ? (

@@ -4,6 +4,7 @@
 import { useEffect, useState } from 'react'
 import { api } from '../api/client'
 import { ConnectPanel } from '../connect/ConnectPanel'
+import { EndpointsSection } from '../endpoints/EndpointsSection'
 import { errorMessage } from '../api/errors'
 import type { ProviderName, ProviderTest, SettingsUpdate, SettingsView } from '../api/rest'
 import { fmtMs } from '../lib/format'
@@ -206,6 +207,8 @@ export function SettingsPage() {
       </section>
 
       <ConnectPanel settings={settings} onChange={setSettings} />
+
+      <EndpointsSection />
 
       <form
         className="card form"
