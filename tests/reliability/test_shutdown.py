@@ -65,6 +65,29 @@ def _sse(url: str, path: str, body: dict[str, Any]) -> Callable[[Client], list[A
     return run
 
 
+def _named_events(url: str, path: str, body: dict[str, Any]) -> Callable[[Client], list[Any]]:
+    """(event name, JSON data) pairs of a stream whose events are named (Anthropic's,
+    the Responses API's)."""
+
+    def run(me: Client) -> list[Any]:
+        events: list[Any] = []
+        name = None
+        with (
+            httpx.Client(timeout=30) as client,
+            client.stream("POST", url + path, json=body) as response,
+        ):
+            assert response.status_code == 200, response.read()
+            for line in response.iter_lines():
+                if line.startswith("event: "):
+                    name = line[7:]
+                elif line.startswith("data: "):
+                    events.append((name, json.loads(line[6:])))
+                    me.begun.set()
+        return events
+
+    return run
+
+
 def _ndjson(url: str, body: dict[str, Any]) -> Callable[[Client], list[Any]]:
     def run(me: Client) -> list[Any]:
         lines: list[Any] = []
@@ -139,10 +162,17 @@ def test_shutdown_ends_every_request_in_its_protocol(
     sse = [Client(_sse(url, "/chat/completions/stream", chat_body())) for _ in range(3)]
     v1 = Client(_sse(url, "/v1/chat/completions", chat_body(provider="openai", stream=True)))
     ndjson = Client(_ndjson(url, {"model": "gpt-oss:20b", "messages": chat_body()["messages"]}))
+    messages_body = {"model": "ollama/gpt-oss:20b", "max_tokens": 999, "stream": True}
+    anthropic = Client(_named_events(url, "/v1/messages", {**messages_body, **chat_body()}))
+    responses = Client(
+        _named_events(
+            url, "/v1/responses", {"model": "ollama/gpt-oss:20b", "input": "Hi", "stream": True}
+        )
+    )
     blocking = Client(_blocking(url, upstream))
     ws_chat = Client(_ws_chat(url))
     monitoring = Client(_ws_monitoring(url))
-    clients = [*sse, v1, ndjson, blocking, ws_chat, monitoring]
+    clients = [*sse, v1, ndjson, anthropic, responses, blocking, ws_chat, monitoring]
     for client in clients:
         client.start()
     for client in clients:
@@ -163,6 +193,12 @@ def test_shutdown_ends_every_request_in_its_protocol(
     _shutdown_error(v1.outcome()[-1])
     lines = ndjson.outcome()
     assert "error" in lines[-1] and "shutting down" in lines[-1]["error"], lines[-1]
+    name, data = anthropic.outcome()[-1]
+    assert name == "error" and "shutting down" in data["error"]["message"], (name, data)
+    named = responses.outcome()
+    errors = [data for name, data in named if name == "error"]
+    assert errors and "shutting down" in json.dumps(errors[0]), named[-3:]
+    assert named[-1][0] == "response.failed"
     response = blocking.outcome()
     assert response.status_code == 503
     assert response.json()["error"]["code"] == SHUTTING_DOWN
