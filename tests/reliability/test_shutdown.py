@@ -14,7 +14,8 @@ from typing import Any
 import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import connect
+from websockets.sync.connection import Connection
 
 from tests.fakes.upstream import FakeUpstream
 from tests.reliability.conftest import ConnectorProcess
@@ -144,7 +145,7 @@ def _ws_monitoring(url: str) -> Callable[[Client], tuple[list[Any], int | None]]
     return run
 
 
-def _close_code(ws: ClientConnection) -> int | None:
+def _close_code(ws: Connection) -> int | None:
     return ws.close_code
 
 
