@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from connector.schemas.ws import MonitorInFlight
+
 log = logging.getLogger(__name__)
 
 _QUEUE_SIZE = 1000
@@ -42,7 +44,7 @@ class MonitorHub:
 
     def request_started(self) -> None:
         self.in_flight += 1
-        self.publish({"type": "in_flight", "in_flight": self.in_flight})
+        self.publish(MonitorInFlight(in_flight=self.in_flight).model_dump(mode="json"))
 
     def request_finished(self) -> None:
         self.in_flight = max(0, self.in_flight - 1)

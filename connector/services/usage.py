@@ -25,6 +25,7 @@ from connector.schemas.usage import (
     KeyUsage,
     Surface,
 )
+from connector.schemas.ws import MonitorRecord
 from connector.services.monitor import MonitorHub
 from connector.services.recorder import InflightEntry, UsageEntry, UsageRecorder, _Batch
 from connector.tables import UsageRecord
@@ -116,14 +117,12 @@ class UsageService:
     def _committed(self, rec: UsageEntry, rec_id: int) -> None:
         _add(self.totals, rec)
         if self._hub.has_subscribers:
-            self._hub.publish(
-                {
-                    "type": "record",
-                    "record": public({"id": rec_id, **rec.row()}).model_dump(mode="json"),
-                    "totals": self.totals.model_dump(mode="json"),
-                    "in_flight": self._hub.in_flight,
-                }
+            message = MonitorRecord(
+                record=public({"id": rec_id, **rec.row()}),
+                totals=self.totals,
+                in_flight=self._hub.in_flight,
             )
+            self._hub.publish(message.model_dump(mode="json"))
 
     def _insert(self, batch: list[UsageEntry]) -> list[int]:
         return self.recorder._write(_Batch(ends=batch))

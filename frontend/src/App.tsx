@@ -1,11 +1,13 @@
 // The shell: top bar with navigation, connection state and theme toggle; the
-// pages; and the token prompt shown when the connector answers 401.
+// pages (react-router, under /app/*, which the server answers with index.html so a
+// reload keeps the page); and the token prompt shown when the connector answers 401.
 import { useEffect, useState } from 'react'
+import { Link, Navigate, Route, Routes, useLocation } from 'react-router'
 import { onUnauthorized, setToken } from './api/auth'
-import { ChatPage, lastChatPath } from './chat/ChatPage'
+import { ChatPage } from './chat/ChatPage'
+import { lastChatPath } from './chat/useChatRoute'
 import { AddressPill } from './connect/ConnectCard'
 import { getSocket, useSocketStatus } from './lib/sockets'
-import { Link, navigate, usePath } from './lib/router'
 import { useTheme } from './lib/theme'
 import { MonitoringPage } from './pages/MonitoringPage'
 import { ProfilePage } from './pages/ProfilePage'
@@ -63,30 +65,23 @@ function ConnectionDot() {
   )
 }
 
+function NotFound() {
+  return (
+    <div className="page">
+      <h1>Page not found</h1>
+      <p>
+        <Link to="/app/chat">Go to Chat</Link>
+      </p>
+    </div>
+  )
+}
+
 export function App() {
-  const path = usePath()
+  const path = useLocation().pathname
   const { effective, toggle } = useTheme()
   const [needToken, setNeedToken] = useState(false)
   useEffect(() => onUnauthorized(() => setNeedToken(true)), [])
-
-  useEffect(() => {
-    if (path === '/' || path === '/app' || path === '/app/') navigate('/app/chat', true)
-  }, [path])
-
   const onChat = path === '/app/chat' || path.startsWith('/app/chat/')
-  let page = null
-  if (path === '/app/monitoring') page = <MonitoringPage />
-  else if (path === '/app/settings') page = <SettingsPage />
-  else if (path === '/app/profile') page = <ProfilePage />
-  else if (!onChat && path.startsWith('/app/'))
-    page = (
-      <div className="page">
-        <h1>Page not found</h1>
-        <p>
-          <Link to="/app/chat">Go to Chat</Link>
-        </p>
-      </div>
-    )
 
   return (
     <div className="app">
@@ -101,7 +96,7 @@ export function App() {
           {PAGES.map((p) => {
             const active = p.path === '/app/chat' ? onChat : path === p.path
             return (
-              <Link key={p.path} to={p.path === '/app/chat' ? lastChatPath : p.path} className={active ? 'active' : ''} aria-current={active ? 'page' : undefined}>
+              <Link key={p.path} to={p.path === '/app/chat' ? lastChatPath() : p.path} className={active ? 'active' : ''} aria-current={active ? 'page' : undefined}>
                 {p.label}
               </Link>
             )
@@ -124,7 +119,15 @@ export function App() {
       <main>
         {/* Chat stays mounted so a reply keeps streaming while another page is open. */}
         <ChatPage visible={onChat} />
-        {page}
+        <Routes>
+          <Route path="/" element={<Navigate to="/app/chat" replace />} />
+          <Route path="/app" element={<Navigate to="/app/chat" replace />} />
+          <Route path="/app/chat/*" element={null} />
+          <Route path="/app/monitoring" element={<MonitoringPage />} />
+          <Route path="/app/settings" element={<SettingsPage />} />
+          <Route path="/app/profile" element={<ProfilePage />} />
+          <Route path="*" element={<NotFound />} />
+        </Routes>
       </main>
       {needToken ? <TokenPrompt onDone={() => window.location.reload()} /> : null}
     </div>

@@ -1,6 +1,9 @@
 import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
+import { QueryClientProvider } from '@tanstack/react-query'
+import { BrowserRouter } from 'react-router'
 import { captureTokenFromFragment } from './api/auth'
+import { queryClient } from './api/queryClient'
 import { App } from './App'
 import { applyInitialTheme } from './lib/theme'
 import './styles.css'
@@ -11,7 +14,11 @@ applyInitialTheme()
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <App />
+    <QueryClientProvider client={queryClient}>
+      <BrowserRouter>
+        <App />
+      </BrowserRouter>
+    </QueryClientProvider>
   </StrictMode>,
 )
 

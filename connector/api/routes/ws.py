@@ -9,13 +9,21 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from connector.api.deps import ServicesDep
+from connector.api.routes.usage import own_key
 from connector.api.errors import validation_error
 from connector.dialects.openai_chat import error_body
 from connector.errors import BadRequestError, ConnectorError
 from connector.schemas import ChatRequest
+from connector.schemas.ws import (
+    ChatSocketCancelled,
+    ChatSocketChunk,
+    ChatSocketDone,
+    ChatSocketError,
+    MonitorSnapshot,
+)
 from connector.services.callers import Caller
 from connector.services.chat import ChatService
 
@@ -30,12 +38,13 @@ class _ChatSocket:
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self._send_lock = asyncio.Lock()
 
-    async def send(self, message: dict[str, Any]) -> None:
+    async def send(self, message: BaseModel, *, exclude_none: bool = False) -> None:
         async with self._send_lock:
-            await self.ws.send_text(json.dumps(message, separators=(",", ":")))
+            await self.ws.send_text(message.model_dump_json(exclude_none=exclude_none))
 
     async def send_error(self, rid: str | None, exc: ConnectorError) -> None:
-        await self.send({"type": "error", "id": rid, "status": exc.status_code, **error_body(exc)})
+        body: dict[str, Any] = {"id": rid, "status": exc.status_code, **error_body(exc)}
+        await self.send(ChatSocketError.model_validate(body))
 
     async def handle(self, text: str) -> None:
         try:
@@ -80,24 +89,14 @@ class _ChatSocket:
             async with contextlib.aclosing(stream.chunks) as chunks:
                 async for chunk in chunks:
                     if chunk.choices:
-                        await self.send(
-                            {
-                                "type": "chunk",
-                                "id": rid,
-                                "chunk": chunk.model_dump(mode="json"),
-                            }
-                        )
+                        # Built without re-validating: the chunk is already a model.
+                        await self.send(ChatSocketChunk.model_construct(id=rid, chunk=chunk))
             assert stream.completion is not None
-            await self.send(
-                {
-                    "type": "done",
-                    "id": rid,
-                    "response": stream.completion.model_dump(mode="json", exclude_none=True),
-                }
-            )
+            done = ChatSocketDone.model_construct(id=rid, response=stream.completion)
+            await self.send(done, exclude_none=True)
         except asyncio.CancelledError:
             with contextlib.suppress(Exception):
-                await self.send({"type": "cancelled", "id": rid})
+                await self.send(ChatSocketCancelled(id=rid))
         except ConnectorError as exc:
             with contextlib.suppress(Exception):
                 await self.send_error(rid, exc)
@@ -124,24 +123,31 @@ async def ws_chat(ws: WebSocket, services: ServicesDep) -> None:
         await socket.close()
 
 
+def _concerns(message: dict[str, Any], key_id: str) -> bool:
+    """Whether a monitoring message belongs in one key's view."""
+    if message.get("type") == "record":
+        return bool(message.get("record", {}).get("key_id") == key_id)
+    if message.get("type") == "budget":
+        return message.get("key_id") == key_id
+    return True
+
+
 @router.websocket("/ws/monitoring")
-async def ws_monitoring(ws: WebSocket, services: ServicesDep) -> None:
+async def ws_monitoring(ws: WebSocket, services: ServicesDep, key: str | None = None) -> None:
+    """`?key=ID` narrows the snapshot and the records to one app key's; a socket opened
+    with an app key sees only its own."""
+    key_id = own_key(ws, key)
     await ws.accept()
     async with services.hub.subscribe() as queue:
-        summary = await services.usage.summary()
-        await ws.send_text(
-            json.dumps(
-                {
-                    "type": "snapshot",
-                    "usage": summary.model_dump(mode="json"),
-                    "in_flight": services.hub.in_flight,
-                }
-            )
-        )
+        summary = await services.usage.summary(key_id=key_id)
+        snapshot = MonitorSnapshot(usage=summary, in_flight=services.hub.in_flight)
+        await ws.send_text(snapshot.model_dump_json())
 
         async def forward() -> None:
             while True:
-                await ws.send_text(json.dumps(await queue.get()))
+                message = await queue.get()
+                if key_id is None or _concerns(message, key_id):
+                    await ws.send_text(json.dumps(message))
 
         sender = asyncio.create_task(forward())
         try:

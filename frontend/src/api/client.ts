@@ -5,7 +5,9 @@ import createClient, { type Middleware } from 'openapi-fetch'
 import { authHeaders, reportUnauthorized } from './auth'
 import { ApiError, toApiError } from './errors'
 import type { MessageIn, Profile, SettingsUpdate } from './rest'
-import type { paths } from './schema'
+import type { components, paths } from './schema'
+
+type S = components['schemas']
 
 const auth: Middleware = {
   onRequest({ request }) {
@@ -52,9 +54,9 @@ export const api = {
     unwrap(client.GET('/usage', { params: { query: { bucket, points, client: clientName } } })),
   conversations: () => unwrap(client.GET('/conversations')),
   conversation: (id: string) => unwrap(client.GET('/conversations/{conversation_id}', cid(id))),
-  createConversation: (body: { title: string; provider?: 'ollama' | 'openai'; model?: string }) =>
+  createConversation: (body: S['ConversationCreate']) =>
     unwrap(client.POST('/conversations', { body })),
-  updateConversation: (id: string, body: { title?: string; provider?: 'ollama' | 'openai'; model?: string }) =>
+  updateConversation: (id: string, body: S['ConversationUpdate']) =>
     unwrap(client.PATCH('/conversations/{conversation_id}', { ...cid(id), body })),
   saveMessages: (id: string, messages: MessageIn[]) =>
     unwrap(client.PUT('/conversations/{conversation_id}/messages', { ...cid(id), body: { messages } })),

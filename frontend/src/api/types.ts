@@ -1,16 +1,11 @@
-// Shapes of the messages on the WebSockets, which OpenAPI does not describe,
-// built from the generated schema's parts where it has them.
+// Shapes of the messages on the WebSockets and of the chat answers, generated from the
+// server's pydantic models (connector/schemas/ws.py, added to the OpenAPI document's
+// components by `python -m connector.openapi`), so `npm run gen:api:check` covers them.
 import type { components } from './schema'
 
 type S = components['schemas']
 
-export interface ErrorObject {
-  message: string
-  type: string
-  param: string | null
-  code: string | null
-}
-
+export type ErrorObject = S['ErrorBody']
 export type Usage = S['Usage']
 export type Metrics = S['Metrics']
 export type ChatResponse = S['ChatCompletion']
@@ -21,33 +16,23 @@ export type ModelUsage = S['ModelUsage']
 export type SeriesPoint = S['SeriesPoint']
 export type UsageReport = S['UsageSummary']
 
-export interface ChunkDelta {
-  role?: string | null
-  content?: string | null
-  reasoning_content?: string | null
-  tool_calls?: unknown
-}
+// A delta carries only the fields it has (the server's compact serializer), though the
+// routes' schema of Delta lists defaults for the others.
+export type ChunkDelta = Partial<S['Delta']>
+type ChunkChoice = Omit<S['ChunkChoice'], 'delta'> & { delta: ChunkDelta }
+export type ChatChunk = Omit<S['ChatCompletionChunk'], 'choices'> & { choices: ChunkChoice[] }
 
-export interface ChatChunk {
-  id?: string
-  model?: string
-  choices: { index: number; delta: ChunkDelta; finish_reason?: string | null }[]
-  usage?: Usage | null
-  metrics?: Metrics | null
-  parsed?: unknown
-}
-
+/** What the UI sends on /ws/chat. */
+export type ChatClientMessage = S['ChatClientMessage']
+/** What /ws/chat answers: chunks, then done, or an error, or cancelled. */
 export type ChatServerMessage =
-  | { type: 'chunk'; id: string; chunk: ChatChunk }
-  | { type: 'done'; id: string; response: ChatResponse }
-  | { type: 'error'; id: string | null; status: number; error: ErrorObject }
-  | { type: 'cancelled'; id: string }
+  | Exclude<S['ChatServerMessage'], { type: 'chunk' }>
+  | (Omit<S['ChatSocketChunk'], 'chunk'> & { chunk: ChatChunk })
+/** What /ws/monitoring pushes: a snapshot, then records, in-flight counts and budget events. */
+export type MonitorMessage = S['MonitorMessage']
+export type BudgetEvent = S['MonitorBudget']
 
-export type MonitorMessage =
-  | { type: 'snapshot'; usage: UsageReport; in_flight: number }
-  | { type: 'record'; record: UsageRecord; totals: Totals; in_flight: number }
-  | { type: 'in_flight'; in_flight: number }
-
+// The pull progress lines are Ollama's own (relayed as they come), not the connector's.
 export interface PullProgress {
   status?: string
   digest?: string

@@ -1,7 +1,7 @@
 // Provider + model choice fed by GET /models; an unavailable provider is still
 // listed, with its reason and what to do about it.
 import type { ModelsResponse, ProviderInfo, ProviderName } from '../api/rest'
-import { Link } from '../lib/router'
+import { Link } from 'react-router'
 
 interface Props {
   models: ModelsResponse | null

@@ -1,26 +1,14 @@
 // The address programs use, shown where people look: a pill in the top bar, and on
 // first run a card on the chat page pointing at "Connect your tools".
-import { useEffect, useState } from 'react'
-import { api } from '../api/client'
-import type { SettingsView } from '../api/rest'
-import { Link } from '../lib/router'
+import { useState } from 'react'
+import { useSettings } from '../api/queries'
+import { Link } from 'react-router'
 import { CopyButton } from './ConnectPanel'
 
 const DISMISSED = 'connector.connect-card'
 
 function useListenUrl(): string | null {
-  const [url, setUrl] = useState<string | null>(null)
-  useEffect(() => {
-    let stop = false
-    api
-      .settings()
-      .then((s: SettingsView) => !stop && setUrl(s.listen.url))
-      .catch(() => undefined)
-    return () => {
-      stop = true
-    }
-  }, [])
-  return url
+  return useSettings().data?.listen.url ?? null
 }
 
 export function AddressPill() {

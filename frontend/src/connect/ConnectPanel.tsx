@@ -3,6 +3,7 @@
 // whether that program has been seen calling (from the usage records' `client`).
 import { useEffect, useState } from 'react'
 import { api } from '../api/client'
+import { useUsageClients } from '../api/queries'
 import { errorMessage } from '../api/errors'
 import type { ClientUsage, SettingsView } from '../api/rest'
 import { copyText } from '../lib/clipboard'
@@ -31,22 +32,7 @@ export function CopyButton({ label, text }: { label: string; text: () => Promise
 
 /** The clients seen calling today, refreshed while the panel is open. */
 function useClients(): ClientUsage[] {
-  const [clients, setClients] = useState<ClientUsage[]>([])
-  useEffect(() => {
-    let stop = false
-    const load = () =>
-      api
-        .usageClients(startOfToday())
-        .then((c) => !stop && setClients(c))
-        .catch(() => undefined)
-    void load()
-    const timer = setInterval(load, POLL_MS)
-    return () => {
-      stop = true
-      clearInterval(timer)
-    }
-  }, [])
-  return clients
+  return useUsageClients(startOfToday(), POLL_MS).data ?? []
 }
 
 function SnippetCard({ snippet, copyTextOf, seen }: { snippet: Snippet; copyTextOf: () => Promise<string>; seen: ClientUsage | null }) {

@@ -1,16 +1,16 @@
 // Monitoring: totals, charts, per-model and per-program tables and the request log,
 // live from WS /ws/monitoring (a snapshot, then a record per finished request).
 // A program filter narrows everything to one caller (GET /usage?client=).
-import { useEffect, useReducer, useState } from 'react'
-import { api } from '../api/client'
+import { useMemo, useState } from 'react'
+import { useQueryClient } from '@tanstack/react-query'
 import { errorMessage } from '../api/errors'
-import type { MonitorMessage } from '../api/types'
+import { useInFlight, useUsage, useUsageClients, type Bucket } from '../api/queries'
 import { fmtInt, fmtMs, fmtRate, fmtTime, fmtUsd } from '../lib/format'
+import { attachMonitorFeed } from '../lib/monitorFeed'
 import { getSocket, useSocketStatus } from '../lib/sockets'
 import { Empty, Notice, OfflineBanner, Spinner } from '../lib/ui'
 import { BarChart } from './BarChart'
 import { EndpointHealthLine } from '../endpoints/EndpointHealthLine'
-import { initialMonitor, monitorReducer } from './monitor'
 
 // The charts show the newest buckets only, so bars stay readable.
 const MAX_BARS = 48
@@ -33,39 +33,25 @@ function Stat({ label, value, sub, testid, alert }: { label: string; value: stri
 }
 
 export function MonitoringPage() {
+  const qc = useQueryClient()
   const socket = getSocket('/ws/monitoring')
+  attachMonitorFeed(qc, socket)
   const status = useSocketStatus(socket)
-  const [state, dispatch] = useReducer(monitorReducer, initialMonitor)
-  const [bucket, setBucket] = useState<'minute' | 'hour' | 'day'>('minute')
-  const [error, setError] = useState<string | null>(null)
+  const [bucket, setBucket] = useState<Bucket>('minute')
+  const [clientFilter, setClientFilter] = useState<string | null>(null)
+  const usage = useUsage(bucket, MAX_BARS, clientFilter)
+  const seen = useUsageClients()
+  const inFlight = useInFlight()
+  const error = usage.error ? errorMessage(usage.error) : null
+  // Every program seen calling, for the filter: the records' clients, and the figures'.
+  const clients = useMemo(() => {
+    const all = new Set<string>((seen.data ?? []).map((c) => c.client))
+    for (const c of usage.data?.by_client ?? []) all.add(c.client)
+    return [...all].sort()
+  }, [seen.data, usage.data])
 
-  useEffect(() => socket.onMessage((data) => dispatch(data as MonitorMessage)), [socket])
-  const clientFilter = state.client
-
-  // Per-model rows and the series come from GET /usage for the chosen bucket;
-  // refetched (debounced) after each live record.
-  useEffect(() => {
-    let stale = false
-    const t = setTimeout(
-      () =>
-        api
-          .usage(bucket, MAX_BARS, clientFilter ?? undefined)
-          .then((usage) => {
-            if (!stale) {
-              dispatch({ type: 'usage', usage })
-              setError(null)
-            }
-          })
-          .catch((err) => !stale && setError(errorMessage(err))),
-      state.version === 0 ? 0 : 300,
-    )
-    return () => {
-      stale = true
-      clearTimeout(t)
-    }
-  }, [bucket, state.version, clientFilter])
-
-  const u = state.usage
+  // Figures for another filter (kept while this one loads) are not shown as this one's.
+  const u = usage.data && (usage.data.client ?? null) === clientFilter ? usage.data : undefined
   const t = u?.totals
   const series = u?.series.slice(-MAX_BARS) ?? []
   return (
@@ -93,10 +79,10 @@ export function MonitoringPage() {
             id="client-filter"
             data-testid="client-filter"
             value={clientFilter ?? ''}
-            onChange={(e) => dispatch({ type: 'filter', client: e.target.value || null })}
+            onChange={(e) => setClientFilter(e.target.value || null)}
           >
             <option value="">All programs</option>
-            {state.clients.map((c) => (
+            {clients.map((c) => (
               <option key={c} value={c}>
                 {c}
               </option>
@@ -115,7 +101,7 @@ export function MonitoringPage() {
             <Stat testid="stat-cost" label="Cost" value={fmtUsd(t.cost_usd)} />
             <Stat testid="stat-saved" label="Saved vs cloud" value={fmtUsd(t.saved_usd)} sub="local runs priced at the reference model" />
             <Stat testid="stat-errors" label="Errors" value={fmtInt(t.errors)} alert={t.errors > 0} />
-            <Stat testid="stat-inflight" label="In flight" value={fmtInt(state.inFlight)} />
+            <Stat testid="stat-inflight" label="In flight" value={fmtInt(inFlight)} />
           </div>
           <div className="charts">
             <BarChart

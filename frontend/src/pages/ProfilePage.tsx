@@ -1,5 +1,5 @@
-import { useEffect, useState } from 'react'
-import { api } from '../api/client'
+import { useEffect, useRef, useState } from 'react'
+import { useProfile, useSaveProfile } from '../api/queries'
 import { ApiError, errorMessage } from '../api/errors'
 import { Notice, Spinner } from '../lib/ui'
 
@@ -14,25 +14,24 @@ export function validateProfile(name: string, email: string): { display_name?: s
 }
 
 export function ProfilePage() {
-  const [loaded, setLoaded] = useState(false)
-  const [loadError, setLoadError] = useState<string | null>(null)
+  const query = useProfile()
+  const saveProfile = useSaveProfile()
+  const loaded = !!query.data
+  const loadError = query.error ? errorMessage(query.error) : null
   const [name, setName] = useState('')
   const [email, setEmail] = useState('')
   const [touched, setTouched] = useState(false)
-  const [saving, setSaving] = useState(false)
   const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null)
   const [serverErrors, setServerErrors] = useState<{ display_name?: string; email?: string }>({})
 
+  // The form starts from the stored profile once it is in.
+  const filled = useRef(false)
   useEffect(() => {
-    api
-      .profile()
-      .then((p) => {
-        setName(p.display_name ?? '')
-        setEmail(p.email ?? '')
-        setLoaded(true)
-      })
-      .catch((err) => setLoadError(errorMessage(err)))
-  }, [])
+    if (!query.data || filled.current) return
+    filled.current = true
+    setName(query.data.display_name ?? '')
+    setEmail(query.data.email ?? '')
+  }, [query.data])
 
   const errors = { ...validateProfile(name, email), ...serverErrors }
   const invalid = Object.keys(validateProfile(name, email)).length > 0
@@ -42,9 +41,8 @@ export function ProfilePage() {
     setResult(null)
     setServerErrors({})
     if (invalid) return
-    setSaving(true)
     try {
-      const p = await api.saveProfile({ display_name: name.trim(), email: email.trim() })
+      const p = await saveProfile.mutateAsync({ display_name: name.trim(), email: email.trim() })
       setName(p.display_name)
       setEmail(p.email)
       setResult({ ok: true, text: 'Profile saved.' })
@@ -52,8 +50,6 @@ export function ProfilePage() {
       if (err instanceof ApiError && err.status === 422) {
         setServerErrors(err.param === 'display_name' ? { display_name: err.message } : { email: err.message })
       } else setResult({ ok: false, text: errorMessage(err) })
-    } finally {
-      setSaving(false)
     }
   }
 
@@ -100,8 +96,8 @@ export function ProfilePage() {
           {(touched || serverErrors.email) && errors.email ? <div className="field-error">{errors.email}</div> : null}
         </div>
         <div className="row">
-          <button type="submit" className="btn btn-primary" disabled={saving}>
-            {saving ? 'Saving…' : 'Save profile'}
+          <button type="submit" className="btn btn-primary" disabled={saveProfile.isPending}>
+            {saveProfile.isPending ? 'Saving…' : 'Save profile'}
           </button>
           {result ? <span className={result.ok ? 'ok-text' : 'error-text'} role="status">{result.text}</span> : null}
         </div>

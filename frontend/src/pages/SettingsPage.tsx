@@ -1,10 +1,11 @@
 // Settings: the OpenAI key (write-only: after saving only the masked hint comes
 // back), base URLs, defaults, per-provider connection tests, where the connector
 // listens, and "Connect your tools".
-import { useEffect, useState } from 'react'
+import { useEffect, useRef, useState } from 'react'
+import { useQueryClient } from '@tanstack/react-query'
 import { api } from '../api/client'
+import { keys, useSettings } from '../api/queries'
 import { ConnectPanel } from '../connect/ConnectPanel'
-import { EndpointsSection } from '../endpoints/EndpointsSection'
 import { errorMessage } from '../api/errors'
 import type { ProviderName, ProviderTest, SettingsUpdate, SettingsView } from '../api/rest'
 import { fmtMs } from '../lib/format'
@@ -61,8 +62,10 @@ function TestButton({ name }: { name: string }) {
 }
 
 export function SettingsPage() {
-  const [settings, setSettings] = useState<SettingsView | null>(null)
-  const [loadError, setLoadError] = useState<string | null>(null)
+  const qc = useQueryClient()
+  const query = useSettings()
+  const settings = query.data ?? null
+  const setSettings = (s: SettingsView) => qc.setQueryData(keys.settings, s)
   const [key, setKey] = useState('')
   const [keyMsg, setKeyMsg] = useState<{ ok: boolean; text: string } | null>(null)
   const [form, setForm] = useState({
@@ -74,19 +77,27 @@ export function SettingsPage() {
   const [formMsg, setFormMsg] = useState<{ ok: boolean; text: string } | null>(null)
   const [busy, setBusy] = useState(false)
 
-  const apply = (s: SettingsView) => {
-    setSettings(s)
+  const fill = (s: SettingsView) =>
     setForm({
       openai_base_url: s.openai_base_url,
       ollama_base_url: s.ollama_base_url,
       default_provider: s.default_provider,
       default_model: s.default_model,
     })
+  const apply = (s: SettingsView) => {
+    setSettings(s)
+    fill(s)
+    // Defaults and base URLs change what GET /models answers.
+    void qc.invalidateQueries({ queryKey: keys.models })
   }
-
+  // The form starts from the settings once they are in; later changes come from its own saves.
+  const filled = useRef(false)
   useEffect(() => {
-    api.settings().then(apply).catch((err) => setLoadError(errorMessage(err)))
-  }, [])
+    if (!query.data || filled.current) return
+    filled.current = true
+    fill(query.data)
+  }, [query.data])
+  const loadError = query.error ? errorMessage(query.error) : null
 
   const saveKey = async (value: string) => {
     setBusy(true)
@@ -208,7 +219,6 @@ export function SettingsPage() {
 
       <ConnectPanel settings={settings} onChange={setSettings} />
 
-      <EndpointsSection />
 
       <form
         className="card form"

@@ -5,7 +5,7 @@ import { chatReducer, initialChatState, isStreaming, type ChatState } from '../c
 const chunk = (id: string, delta: { content?: string; reasoning_content?: string }): ChatServerMessage => ({
   type: 'chunk',
   id,
-  chunk: { choices: [{ index: 0, delta }] },
+  chunk: { id: 'c1', created: 0, model: 'gpt-oss:20b', provider: 'ollama', choices: [{ index: 0, delta }] },
 })
 
 function started(requestId = 'r1'): ChatState {
