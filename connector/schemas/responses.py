@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, StrictBool, StrictInt, Tag
 
 from connector.config import ProviderName
-from connector.schemas.chat import ReasoningEffort
+from connector.schemas.chat import ReasoningEffort, StrictNumber
 
 _OPEN = ConfigDict(extra="allow")
 
@@ -115,7 +115,8 @@ def _item_kind(value: Any) -> str:
     kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
     if kind is None:  # an "easy" message: {"role": ..., "content": ...}
         return "message"
-    return kind if kind in _ITEM_KINDS else "other"
+    # Anything else (a non-string type too) is validated, and refused, as OtherItem.
+    return kind if isinstance(kind, str) and kind in _ITEM_KINDS else "other"
 
 
 InputItem = Annotated[
@@ -206,15 +207,16 @@ class ResponsesRequest(BaseModel):
     input: str | list[InputItem] = Field(..., description="A string, or input items.")
     instructions: str | None = None
     tools: list[Tool] | None = None
-    tool_choice: str | dict[str, Any] | None = None
-    parallel_tool_calls: bool | None = None
+    tool_choice: Literal["auto", "none", "required"] | dict[str, Any] | None = None
+    # Strict scalars, as on the chat routes: "yes" or 1 is no boolean, true no number.
+    parallel_tool_calls: StrictBool | None = None
     text: TextConfig | None = None
     reasoning: ReasoningConfig | None = None
-    max_output_tokens: int | None = Field(None, ge=1)
-    temperature: float | None = Field(None, ge=0, le=2)
-    top_p: float | None = Field(None, ge=0, le=1)
-    stream: bool = False
-    store: bool = Field(True, description="Keep the response and its input (default).")
+    max_output_tokens: StrictInt | None = Field(None, ge=1)
+    temperature: StrictNumber | None = Field(None, ge=0, le=2)
+    top_p: StrictNumber | None = Field(None, ge=0, le=1)
+    stream: StrictBool = False
+    store: StrictBool = Field(True, description="Keep the response and its input (default).")
     previous_response_id: str | None = Field(
         None, description="Continue from a stored response: its input and output come first."
     )

@@ -401,6 +401,16 @@ def test_bad_input_is_an_openai_error(http: httpx.Client, upstream: FakeUpstream
         },
     )
     assert assert_error(unknown_tool, 400)["param"] == "tool_choice"
+    # Wrong types are 422, as on the chat routes: no lenient booleans or numbers.
+    for field, value in (
+        ("max_output_tokens", True),
+        ("stream", "yes"),
+        ("temperature", "0.5"),
+        ("tool_choice", "sometimes"),
+        ("input", [{"type": {}}]),
+    ):
+        wrong = http.post("/v1/responses", json={"input": "Hi", field: value})
+        assert assert_error(wrong, 422)["param"].startswith(field), (field, wrong.text)
     assert upstream.requests == []  # nothing reached an upstream
 
 

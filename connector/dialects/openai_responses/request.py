@@ -233,12 +233,7 @@ def _tool_choice(
     """Responses' tool_choice in Chat's words (and the tools it leaves on offer)."""
     if choice is None or not functions:
         return functions, None
-    if isinstance(choice, str):
-        if choice not in _TOOL_CHOICE_MODES:
-            raise BadRequestError(
-                f"tool_choice must be one of {', '.join(_TOOL_CHOICE_MODES)}, or an object.",
-                param="tool_choice",
-            )
+    if isinstance(choice, str):  # auto, none or required (the schema has checked)
         return functions, choice
     names = {t.name for t in functions}
     kind = choice.get("type")
