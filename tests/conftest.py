@@ -42,6 +42,21 @@ def upstream(_upstream_server: FakeUpstream) -> Iterator[FakeUpstream]:
     _upstream_server.reset()
 
 
+@pytest.fixture(scope="session")
+def _second_upstream_server() -> Iterator[FakeUpstream]:
+    with FakeUpstream() as second:
+        yield second
+
+
+@pytest.fixture
+def second_upstream(_second_upstream_server: FakeUpstream) -> Iterator[FakeUpstream]:
+    """A second fake upstream on its own port (another OpenAI-compatible or Ollama
+    server beside `upstream`, as a second endpoint), reset for each test."""
+    _second_upstream_server.reset()
+    yield _second_upstream_server
+    _second_upstream_server.reset()
+
+
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
