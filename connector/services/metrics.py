@@ -126,9 +126,6 @@ class PrometheusMetrics:
 
 
 def _saved(entry: UsageEntry) -> float:
-    """What `/usage` counts as saved: the record's own figure where it has one (named
-    endpoints price it when written), else a local request's reference cost."""
-    saved = getattr(entry, "saved_usd", None)
-    if saved is not None:
-        return float(saved)
-    return entry.reference_cost_usd or 0.0 if entry.provider == "ollama" else 0.0
+    """What `/usage` counts as saved: the record's own figure, priced when it was
+    written by its endpoint's pricing (connector/services/pricing.py)."""
+    return entry.saved_usd
