@@ -236,6 +236,26 @@ def _run_surface(
     return rows
 
 
+def _make_app_key(connector: str) -> str:
+    """A key with every budget and limit set high enough never to be reached: the
+    connector identifies the key and checks each budget on every request."""
+    limits = {
+        "usd_per_day": 1e6,
+        "usd_per_month": 1e6,
+        "tokens_per_day": 10**12,
+        "tokens_per_month": 10**12,
+        "requests_per_minute": 10**9,
+    }
+    for path, body in (("/keys", {"name": "bench", "limits": limits}), ("/budgets", limits)):
+        method = "POST" if path == "/keys" else "PATCH"
+        response = httpx.request(method, f"{connector}{path}", json=body)
+        if response.status_code not in (200, 201):
+            raise SystemExit(f"{path} answered {response.status_code}: {response.text[:300]}")
+        if path == "/keys":
+            key = str(response.json()["key"])
+    return key
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--upstream-url", help="OpenAI-compatible base URL (ends in /v1)")
@@ -248,6 +268,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=120.0, help="per request, seconds")
     parser.add_argument(
         "--no-pin", action="store_true", help="do not give the connector a CPU of its own"
+    )
+    parser.add_argument(
+        "--app-key",
+        action="store_true",
+        help="make an app key with budgets and limits (none reached) and send it (x-api-key), "
+        "so every request is identified and checked against its budgets",
     )
     parser.add_argument(
         "--surfaces",
@@ -271,6 +297,8 @@ def main(argv: list[str] | None = None) -> int:
         ) as (connector, _pid),
     ):
         headers = {"Authorization": f"Bearer {args.api_key}"}
+        if args.app_key:
+            headers["x-api-key"] = _make_app_key(connector)
         nodelay = httpx.HTTPTransport(socket_options=nodelay_socket_options())
         rows: list[str] = []
         expected = 0

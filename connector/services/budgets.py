@@ -53,12 +53,16 @@ _LABELS: dict[BudgetName, tuple[str, str]] = {
     "tokens_per_month": ("tokens per month", "this month (UTC)"),
     "requests_per_minute": ("requests per minute", "in the last minute"),
 }
+_USD = frozenset({"usd_per_day", "usd_per_month"})
+_TOKENS = frozenset({"tokens_per_day", "tokens_per_month"})
 # Weight of the newest request in a scope's running mean (the in-flight estimate).
 _ALPHA = 0.3
 _MINUTE = timedelta(minutes=1)
 
 
 def _utc(value: datetime) -> datetime:
+    if value.tzinfo is UTC:
+        return value
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
@@ -107,18 +111,20 @@ class _Spend:
             self.minute.popleft()
 
     def spent(self, budget: BudgetName) -> float:
-        return {
-            "usd_per_day": self.usd_day,
-            "usd_per_month": self.usd_month,
-            "tokens_per_day": float(self.tokens_day),
-            "tokens_per_month": float(self.tokens_month),
-            "requests_per_minute": float(len(self.minute)),
-        }[budget]
+        if budget == "usd_per_day":
+            return self.usd_day
+        if budget == "usd_per_month":
+            return self.usd_month
+        if budget == "tokens_per_day":
+            return float(self.tokens_day)
+        if budget == "tokens_per_month":
+            return float(self.tokens_month)
+        return float(len(self.minute))
 
     def reserved(self, budget: BudgetName) -> float:
-        if budget.startswith("usd"):
+        if budget in _USD:
             return self.reserved_usd
-        if budget.startswith("tokens"):
+        if budget in _TOKENS:
             return self.reserved_tokens
         return 0.0
 
@@ -147,6 +153,8 @@ class BudgetService:
         self._hub = hub
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self._limits: dict[str, Limits] = {}
+        # Each scope's limits that are set, as (budget, limit): what the hot path loops over.
+        self._active: dict[str, list[tuple[BudgetName, float]]] = {}
         self._spend: dict[str, _Spend] = {}
         self._names: dict[str, str] = {}
 
@@ -157,8 +165,14 @@ class BudgetService:
     def set_limits(self, scope: str, limits: Limits) -> None:
         if limits == Limits():
             self._limits.pop(scope, None)
+            self._active.pop(scope, None)
         else:
             self._limits[scope] = limits
+            self._active[scope] = [
+                (budget, float(getattr(limits, budget)))
+                for budget in _ALL_BUDGETS
+                if getattr(limits, budget) is not None
+            ]
 
     def save_limits(self, scope: str, limits: Limits) -> None:
         """Limits of a scope that has no row of its own (everything together, the
@@ -234,10 +248,7 @@ class BudgetService:
     def _check(
         self, scope: str, who: KeyIdentity | None, limits: Limits, spend: _Spend, now: datetime
     ) -> None:
-        for budget in _ALL_BUDGETS:
-            limit = getattr(limits, budget)
-            if limit is None:
-                continue
+        for budget, limit in self._active[scope]:
             spent = spend.spent(budget)
             if spent + spend.reserved(budget) < limit:
                 continue
@@ -284,8 +295,6 @@ class BudgetService:
             scopes.append((key.id, key))
         for scope, who in scopes:
             spend = self._scope(scope, now)
-            limits = self._limits.get(scope)
-            before = [spend.spent(b) for b in _SPEND_BUDGETS] if limits else []
             spend.usd_day += usd
             spend.usd_month += usd
             spend.tokens_day += tokens
@@ -295,23 +304,24 @@ class BudgetService:
                 spend.mean_tokens += _ALPHA * (tokens - spend.mean_tokens)
             else:
                 spend.seen, spend.mean_usd, spend.mean_tokens = True, usd, float(tokens)
-            if limits:
-                self._announce(scope, who, limits, spend, before, now)
+            active = self._active.get(scope)
+            if active and (usd or tokens):
+                self._announce(who, active, spend, usd, tokens, now)
 
     def _announce(
         self,
-        scope: str,
         who: KeyIdentity | None,
-        limits: Limits,
+        active: list[tuple[BudgetName, float]],
         spend: _Spend,
-        before: list[float],
+        usd: float,
+        tokens: int,
         now: datetime,
     ) -> None:
-        for budget, old in zip(_SPEND_BUDGETS, before, strict=True):
-            limit = getattr(limits, budget)
-            if not limit:
+        for budget, limit in active:
+            if budget == "requests_per_minute" or not limit:
                 continue
             new = spend.spent(budget)
+            old = new - (usd if budget in _USD else tokens)
             for threshold in _THRESHOLDS:
                 if old < threshold * limit <= new:
                     self._hub.publish(

@@ -249,3 +249,24 @@ def test_keys_and_their_names_survive_a_restart(
     assert key["name"] == "nightly-job" and key["limits"]["tokens_per_day"] == 1000
     assert_error(httpx.patch(f"{second}/keys/key_missing", json={"name": "x"}), 404)
     assert_error(httpx.post(f"{second}/keys", json={"name": ""}), 422)
+
+
+def test_monitoring_shows_a_key_its_own_records(live_server: str) -> None:
+    url = live_server
+    mine, theirs = make_key(url, "mine"), make_key(url, "theirs")
+    with connect(ws_url(url, f"/ws/monitoring?token={mine['key']}"), open_timeout=5) as ws:
+        snapshot = json.loads(ws.recv(timeout=5))
+        assert snapshot["type"] == "snapshot" and snapshot["usage"]["key_id"] == mine["id"]
+        for key in (theirs, mine):
+            body = chat_body(model=MODEL)
+            headers = bearer(key["key"])
+            assert httpx.post(f"{url}/v1/chat/completions", json=body, headers=headers).is_success
+        while (message := json.loads(ws.recv(timeout=5)))["type"] != "record":
+            pass
+    # Their record came first, and was not shown.
+    assert message["record"]["key_id"] == mine["id"]
+    # The admin's view (here: this machine's page, no token set) narrows with ?key=.
+    page = {"Origin": url}
+    with connect(ws_url(url, f"/ws/monitoring?key={theirs['id']}"), additional_headers=page) as ws:
+        usage = json.loads(ws.recv(timeout=5))["usage"]
+    assert usage["key_id"] == theirs["id"] and usage["totals"]["requests"] == 1

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Query, Request
+from starlette.requests import HTTPConnection
 
 from connector.api.deps import ServicesDep
 from connector.schemas import Bucket, Surface, UsageSummary
@@ -15,10 +14,10 @@ from connector.services.usage import DEFAULT_POINTS, MAX_POINTS
 router = APIRouter(tags=["usage"])
 
 
-def own_key(request: Request, wanted: str | None) -> str | None:
+def own_key(conn: HTTPConnection, wanted: str | None) -> str | None:
     """An app key reads only its own usage; the admin token (and a caller without a
     key, where that is allowed) reads any."""
-    context = request_context(request.scope)
+    context = request_context(conn.scope)
     key = context.key if context is not None else None
     return wanted if key is None or key == ADMIN_KEY else key.id
 

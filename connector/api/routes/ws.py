@@ -12,8 +12,8 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ValidationError
 
 from connector.api.deps import ServicesDep
-from connector.api.routes.usage import own_key
 from connector.api.errors import validation_error
+from connector.api.routes.usage import own_key
 from connector.dialects.openai_chat import error_body
 from connector.errors import BadRequestError, ConnectorError
 from connector.schemas import ChatRequest
