@@ -86,6 +86,16 @@ class OllamaInput:
     context: list[int] | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ProviderOptions:
+    """What every provider is built with besides its endpoint: the upstream timeouts
+    (connect, read, write, pool), the model-list timeout, the mid-stream idle timeout."""
+
+    timeouts: dict[str, float]
+    models_timeout: float
+    idle_timeout: float
+
+
 @dataclass(slots=True)
 class ProviderCall:
     """A chat request with its provider and model resolved."""

@@ -10,7 +10,7 @@ import base64
 import binascii
 import json
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from typing import Any
 
@@ -33,9 +33,11 @@ from connector.providers.base import (
     OllamaInput,
     ProviderCall,
     ProviderChunk,
+    ProviderOptions,
     idle_limited,
     parse_stream_object,
 )
+from connector.providers.endpoints import EndpointConfig
 from connector.schemas import (
     ChatMessage,
     ChatRequest,
@@ -261,6 +263,19 @@ class OllamaProvider:
             limits=httpx.Limits(
                 max_connections=200, max_keepalive_connections=KEEPALIVE_CONNECTIONS
             ),
+        )
+
+    @classmethod
+    def from_endpoint(
+        cls, endpoint: EndpointConfig, options: ProviderOptions, key: Callable[[], str | None]
+    ) -> OllamaProvider:
+        """The registry's factory for kind `ollama` (Ollama takes no key)."""
+        return cls(
+            endpoint.base_url,
+            httpx.Timeout(**options.timeouts),
+            options.models_timeout,
+            idle_timeout=options.idle_timeout,
+            name=endpoint.name,
         )
 
     @property

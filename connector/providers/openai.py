@@ -25,9 +25,11 @@ from connector.providers.base import (
     ModelListing,
     ProviderCall,
     ProviderChunk,
+    ProviderOptions,
     idle_limited,
     parse_stream_object,
 )
+from connector.providers.endpoints import EndpointConfig
 from connector.schemas import (
     ChatRequest,
     CompletionTokensDetails,
@@ -181,6 +183,21 @@ class OpenAIProvider:
         self._client: openai.AsyncOpenAI | None = None
         self._client_for: tuple[str, str] | None = None
         self._cannot_count: set[str] = set()  # roots without /apply-template + /tokenize
+
+    @classmethod
+    def from_endpoint(
+        cls, endpoint: EndpointConfig, options: ProviderOptions, key: Callable[[], str | None]
+    ) -> OpenAIProvider:
+        """The registry's factory for kind `openai-compatible`."""
+        return cls(
+            endpoint.base_url,
+            key,
+            options.timeouts,
+            options.models_timeout,
+            idle_timeout=options.idle_timeout,
+            name=endpoint.name,
+            key_required=bool(endpoint.key_required),
+        )
 
     @property
     def base_url(self) -> str:

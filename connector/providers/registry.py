@@ -15,11 +15,9 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import httpx
-
 from connector.config import Settings
 from connector.errors import BadRequestError, ModelNotFoundError, ValidationFailedError
-from connector.providers.base import ModelListing, Provider
+from connector.providers.base import ModelListing, Provider, ProviderOptions
 from connector.providers.catalogue import Catalogue
 from connector.providers.endpoints import AliasConfig, EndpointConfig
 from connector.providers.ollama import OllamaProvider
@@ -27,45 +25,15 @@ from connector.providers.openai import OpenAIProvider
 
 
 @dataclass(frozen=True, slots=True)
-class Options:
-    """What every provider is built with besides its endpoint."""
-
-    timeouts: dict[str, float]
-    models_timeout: float
-    idle_timeout: float
-
-
-@dataclass(frozen=True, slots=True)
 class Kind:
-    build: Callable[[EndpointConfig, Options, Callable[[], str | None]], Provider]
+    build: Callable[[EndpointConfig, ProviderOptions, Callable[[], str | None]], Provider]
     local: bool  # the kind's default pricing: local (counted as saved) or cloud
 
 
-def _ollama(ep: EndpointConfig, opt: Options, key: Callable[[], str | None]) -> Provider:
-    return OllamaProvider(
-        ep.base_url,
-        httpx.Timeout(**opt.timeouts),
-        opt.models_timeout,
-        idle_timeout=opt.idle_timeout,
-        name=ep.name,
-    )
-
-
-def _openai(ep: EndpointConfig, opt: Options, key: Callable[[], str | None]) -> Provider:
-    return OpenAIProvider(
-        ep.base_url,
-        key,
-        opt.timeouts,
-        opt.models_timeout,
-        idle_timeout=opt.idle_timeout,
-        name=ep.name,
-        key_required=bool(ep.key_required),
-    )
-
-
+# A new kind: its Provider class (one module here, with `from_endpoint`) and one line.
 KINDS: dict[str, Kind] = {
-    "ollama": Kind(_ollama, local=True),
-    "openai-compatible": Kind(_openai, local=False),
+    "ollama": Kind(OllamaProvider.from_endpoint, local=True),
+    "openai-compatible": Kind(OpenAIProvider.from_endpoint, local=False),
 }
 
 
@@ -91,7 +59,7 @@ class ProviderRegistry:
         aliases: list[AliasConfig] | None = None,
     ) -> None:
         # Connecting fails fast; reading allows a model's first load and long generations.
-        self._options = Options(
+        self._options = ProviderOptions(
             timeouts={
                 "connect": settings.connect_timeout,
                 "read": settings.read_timeout,

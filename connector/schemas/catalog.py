@@ -20,7 +20,11 @@ class ModelInfo(BaseModel):
 
 
 class ProviderModels(BaseModel):
+    """One endpoint's models."""
+
     name: ProviderName
+    kind: str = Field("", description="The endpoint's kind: `ollama`, `openai-compatible`, ...")
+    local: bool = Field(False, description="Priced as local (free, counted as saved).")
     available: bool
     reason: str | None = None
     base_url: str

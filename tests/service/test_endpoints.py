@@ -109,6 +109,10 @@ def test_every_listing_has_every_endpoints_models(base: str) -> None:
     assert set(by_name) == {"ollama", "openai", "lab", "dead"}
     assert by_name["dead"]["available"] is False and by_name["dead"]["reason"]
     assert [m["id"] for m in by_name["lab"]["models"]] == sorted(LAB_MODELS)
+    # The kind and pricing say what an endpoint is; its name never does.
+    assert (by_name["lab"]["kind"], by_name["lab"]["local"]) == ("openai-compatible", True)
+    assert (by_name["openai"]["kind"], by_name["openai"]["local"]) == ("openai-compatible", False)
+    assert (by_name["ollama"]["kind"], by_name["ollama"]["local"]) == ("ollama", True)
     tags = [m["name"] for m in httpx.get(f"{base}/api/tags").json()["models"]]
     # The Ollama endpoint's own names as Ollama wrote them, the others' prefixed.
     assert tags[:3] == OLLAMA_MODELS

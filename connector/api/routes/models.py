@@ -27,6 +27,8 @@ async def _listings(services: Services) -> list[ProviderModels]:
     return [
         ProviderModels(
             name=p.name,
+            kind=services.providers.endpoint(p.name).kind,
+            local=p.local,
             available=r.available,
             reason=r.reason,
             base_url=p.base_url,
