@@ -72,20 +72,6 @@ class GlobalBudgets(BaseModel):
     usage: list[BudgetUse] = Field(default_factory=list)
 
 
-class BudgetEvent(BaseModel):
-    """`/ws/monitoring` message: a budget crossed 80 % or 100 % of its limit (the shape
-    of `connector.schemas.ws.MonitorBudget`)."""
-
-    type: Literal["budget"] = "budget"
-    key_id: str | None = Field(description="The app key's id; null for the global budget.")
-    key_name: str | None = None
-    budget: BudgetName
-    threshold: int = Field(description="Percent of the limit crossed: 80 or 100.")
-    spent: float
-    limit: float
-    resets_at: datetime | None = None
-
-
 class RequestLogSettings(BaseModel):
     enabled: bool = False
     capacity: int = Field(100, ge=1, le=10_000, description="How many requests are kept.")

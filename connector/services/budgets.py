@@ -31,7 +31,8 @@ from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
 from connector.errors import BudgetExceededError
-from connector.schemas.keys import BudgetEvent, BudgetName, BudgetUse, Limits
+from connector.schemas.keys import BudgetName, BudgetUse, Limits
+from connector.schemas.ws import MonitorBudget
 from connector.services.callers import KeyIdentity
 from connector.services.monitor import MonitorHub
 from connector.tables import AppSetting, UsageRecord
@@ -325,7 +326,7 @@ class BudgetService:
             for threshold in _THRESHOLDS:
                 if old < threshold * limit <= new:
                     self._hub.publish(
-                        BudgetEvent(
+                        MonitorBudget(
                             key_id=who.id if who else None,
                             key_name=who.name if who else None,
                             budget=budget,
