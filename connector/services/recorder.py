@@ -11,7 +11,10 @@ A request's record is committed before its last byte goes out, and its in-flight
 row before its first: the chat path awaits the commit of the batch each joined.
 Concurrent requests share one transaction (the writer takes whatever queued while the
 previous commit ran), so the cost is one commit per batch, not per request. A request
-that starts and ends within one batch never writes its in-flight row at all.
+that starts and ends within one batch never writes its in-flight row at all. Measured
+(2026-12-01, a loaded 2-CPU machine, WAL + synchronous=NORMAL): the last-byte wait is
+1.2 ms p50 at one request at a time; the first-byte wait is ~0, its commit done while
+the upstream answers.
 
 A request still running when the process dies has its in-flight row on disk (if a
 client saw any of it, certainly); the next start turns such rows into `interrupted`
