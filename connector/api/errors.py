@@ -69,10 +69,10 @@ def _allowed_methods(request: Request) -> str:
             for path, item in request.app.openapi().get("paths", {}).items()
         ]
         request.app.state.allow_table = table
-    methods: set[str] = set()
-    for pattern, allowed in table:
-        if pattern.match(request.url.path):
-            methods |= allowed
+    matching = [(pattern, allowed) for pattern, allowed in table if pattern.match(request.url.path)]
+    # A path spelled out (`/endpoints/aliases`) is that route's, not also `/endpoints/{name}`'s.
+    literal = [allowed for pattern, allowed in matching if "[^/]+" not in pattern.pattern]
+    methods: set[str] = set().union(*(literal or [allowed for _, allowed in matching]))
     if "GET" in methods:
         methods.add("HEAD")  # Starlette answers HEAD wherever it answers GET
     return ", ".join(sorted(methods))
