@@ -86,6 +86,16 @@ def test_screenshots_of_every_page(
     ollama.Client(host=live_server).chat(
         model="gpt-oss:20b", messages=[{"role": "user", "content": "Why is the sky blue?"}]
     )
+    # A script with its own app key and a daily token budget, so Monitoring shows
+    # "By key" with a budget bar.
+    made = httpx.post(
+        f"{live_server}/keys", json={"name": "ci-script", "limits": {"tokens_per_day": 1000}}
+    )
+    httpx.post(
+        f"{live_server}/v1/chat/completions",
+        json={"messages": [{"role": "user", "content": "Why is the sky blue?"}]},
+        headers={"Authorization": f"Bearer {made.raise_for_status().json()['key']}"},
+    ).raise_for_status()
     chat_url = seed.url
     add_rich_turn(live_server, chat_url.rsplit("/", 1)[-1])
 

@@ -50,8 +50,17 @@ export const api = {
   rotateProgramKey: () => unwrap(client.POST('/settings/program-key/rotate')),
   usageClients: (since?: string) => unwrap(client.GET('/usage/clients', { params: { query: { since } } })),
   testProvider: (name: string) => unwrap(client.POST('/providers/{name}/test', { params: { path: { name } } })),
-  usage: (bucket: 'minute' | 'hour' | 'day', points?: number, clientName?: string) =>
-    unwrap(client.GET('/usage', { params: { query: { bucket, points, client: clientName } } })),
+  usage: (bucket: 'minute' | 'hour' | 'day', points?: number, clientName?: string, key?: string) =>
+    unwrap(client.GET('/usage', { params: { query: { bucket, points, client: clientName, key } } })),
+  keys: () => unwrap(client.GET('/keys')),
+  createKey: (body: S['AppKeyCreate']) => unwrap(client.POST('/keys', { body })),
+  updateKey: (id: string, body: S['AppKeyUpdate']) => unwrap(client.PATCH('/keys/{key_id}', { params: { path: { key_id: id } }, body })),
+  revokeKey: (id: string) => unwrap(client.DELETE('/keys/{key_id}', { params: { path: { key_id: id } } })),
+  budgets: () => unwrap(client.GET('/budgets')),
+  saveBudgets: (body: S['Limits']) => unwrap(client.PATCH('/budgets', { body })),
+  requestLog: () => unwrap(client.GET('/requests')),
+  requestEntry: (id: string) => unwrap(client.GET('/requests/{request_id}', { params: { path: { request_id: id } } })),
+  saveRequestLogSettings: (body: S['RequestLogSettingsUpdate']) => unwrap(client.PUT('/requests/settings', { body })),
   conversations: () => unwrap(client.GET('/conversations')),
   conversation: (id: string) => unwrap(client.GET('/conversations/{conversation_id}', cid(id))),
   createConversation: (body: S['ConversationCreate']) =>
@@ -63,18 +72,32 @@ export const api = {
   deleteConversation: (id: string) => unwrap(client.DELETE('/conversations/{conversation_id}', cid(id))),
 }
 
-/** Downloads an export through fetch (so the bearer token is sent) and saves it. */
-export async function downloadExport(id: string, format: 'md' | 'json', title: string): Promise<void> {
-  const res = await fetch(`/conversations/${encodeURIComponent(id)}/export?format=${format}`, { headers: authHeaders() })
+/** Fetches `path` (so the bearer token is sent) and saves the answer as `filename`. */
+async function download(path: string, filename: string): Promise<void> {
+  const res = await fetch(path, { headers: authHeaders() })
   if (res.status === 401) reportUnauthorized()
   if (!res.ok) throw toApiError(res.status, await res.json().catch(() => null))
   const blob = await res.blob()
   const url = URL.createObjectURL(blob)
   const a = document.createElement('a')
   a.href = url
-  a.download = `${title.replace(/[^\w.-]+/g, '_').slice(0, 60) || 'conversation'}.${format}`
+  a.download = filename
   document.body.appendChild(a)
   a.click()
   a.remove()
   setTimeout(() => URL.revokeObjectURL(url), 1000)
+}
+
+/** Downloads a conversation as Markdown or JSON. */
+export function downloadExport(id: string, format: 'md' | 'json', title: string): Promise<void> {
+  const name = title.replace(/[^\w.-]+/g, '_').slice(0, 60) || 'conversation'
+  return download(`/conversations/${encodeURIComponent(id)}/export?format=${format}`, `${name}.${format}`)
+}
+
+/** Downloads every usage record (of one program or key, when given) as CSV or JSON. */
+export function downloadUsage(format: 'csv' | 'json', filter: { client?: string | null; key?: string | null } = {}): Promise<void> {
+  const q = new URLSearchParams({ format })
+  if (filter.client) q.set('client', filter.client)
+  if (filter.key) q.set('key', filter.key)
+  return download(`/usage/export?${q}`, `usage.${format}`)
 }

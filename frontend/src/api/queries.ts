@@ -3,7 +3,7 @@
 // the cached resource they change.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { api } from './client'
-import type { Profile, SettingsUpdate, SettingsView } from './rest'
+import type { AppKeyCreate, Profile, SettingsUpdate, SettingsView } from './rest'
 
 export type Bucket = 'minute' | 'hour' | 'day'
 
@@ -15,9 +15,14 @@ export const keys = {
   conversation: (id: string) => ['conversations', id] as const,
   /** Every usage summary, whatever its filter: the monitoring feed updates them all. */
   usageAll: ['usage'] as const,
-  usage: (bucket: Bucket, points: number, client: string | null) => ['usage', { bucket, points, client }] as const,
+  usage: (bucket: Bucket, points: number, client: string | null, key: string | null = null) =>
+    ['usage', { bucket, points, client, key }] as const,
   usageClients: (since?: string) => ['usage-clients', since ?? null] as const,
   inFlight: ['in-flight'] as const,
+  keys: ['keys'] as const,
+  budgets: ['budgets'] as const,
+  requestLog: ['requests'] as const,
+  requestEntry: (id: string) => ['requests', id] as const,
 }
 
 export function useModels() {
@@ -56,10 +61,10 @@ export function useConversations() {
   return useQuery({ queryKey: keys.conversations, queryFn: api.conversations })
 }
 
-export function useUsage(bucket: Bucket, points: number, client: string | null) {
+export function useUsage(bucket: Bucket, points: number, client: string | null, key: string | null = null) {
   return useQuery({
-    queryKey: keys.usage(bucket, points, client),
-    queryFn: () => api.usage(bucket, points, client ?? undefined),
+    queryKey: keys.usage(bucket, points, client, key),
+    queryFn: () => api.usage(bucket, points, client ?? undefined, key ?? undefined),
     // Another filter's figures stay on screen until this one's arrive.
     placeholderData: (previous) => previous,
   })
@@ -78,4 +83,53 @@ export function useUsageClients(since?: string, pollMs?: number) {
 /** Requests running now, as the monitoring feed last said (0 before it says). */
 export function useInFlight(): number {
   return useQuery({ queryKey: keys.inFlight, queryFn: () => 0, staleTime: Infinity, enabled: false }).data ?? 0
+}
+
+/** App keys with their limits and what each spent against them. */
+export function useKeys() {
+  return useQuery({ queryKey: keys.keys, queryFn: api.keys })
+}
+
+export function useCreateKey() {
+  const qc = useQueryClient()
+  return useMutation({
+    mutationFn: (body: AppKeyCreate) => api.createKey(body),
+    // The answer holds the key itself: it is shown once and never cached.
+    onSuccess: () => qc.invalidateQueries({ queryKey: keys.keys }),
+  })
+}
+
+export function useRevokeKey() {
+  const qc = useQueryClient()
+  return useMutation({
+    mutationFn: (id: string) => api.revokeKey(id),
+    onSuccess: () => qc.invalidateQueries({ queryKey: keys.keys }),
+  })
+}
+
+/** The global budgets (every request together) and their use. */
+export function useBudgets() {
+  return useQuery({ queryKey: keys.budgets, queryFn: api.budgets })
+}
+
+/** The request log (off by default): its settings and the requests it keeps. */
+export function useRequestLog(enabled = true) {
+  return useQuery({ queryKey: keys.requestLog, queryFn: api.requestLog, enabled })
+}
+
+export function useRequestEntry(id: string | null) {
+  return useQuery({
+    queryKey: keys.requestEntry(id ?? ''),
+    queryFn: () => api.requestEntry(id as string),
+    enabled: !!id,
+    retry: false,
+  })
+}
+
+export function useSaveRequestLogSettings() {
+  const qc = useQueryClient()
+  return useMutation({
+    mutationFn: (body: { enabled?: boolean; capacity?: number }) => api.saveRequestLogSettings(body),
+    onSuccess: () => qc.invalidateQueries({ queryKey: keys.requestLog }),
+  })
 }

@@ -4,9 +4,10 @@
 // may have been missed) the summaries are fetched again.
 import type { QueryClient } from '@tanstack/react-query'
 import { keys } from '../api/queries'
+import type { AppKey, GlobalBudgets } from '../api/rest'
 import type { ReconnectingSocket } from '../api/socket'
 import type { BudgetEvent, MonitorMessage, UsageReport } from '../api/types'
-import { applyRecord } from '../pages/monitor'
+import { addUse, applyRecord } from '../pages/monitor'
 
 export const budgetAlertsKey = ['budget-alerts'] as const
 
@@ -30,6 +31,10 @@ export function handleMonitorMessage(qc: QueryClient, msg: MonitorMessage): void
         const points = (key[1] as { points?: number } | undefined)?.points
         qc.setQueryData(key, applyRecord(data, msg.record, msg.totals, points))
       }
+      // What the key (and everyone together) spent against its budgets.
+      const r = msg.record
+      qc.setQueryData<AppKey[]>(keys.keys, (list) => list?.map((k) => (k.id === r.key_id ? { ...k, usage: addUse(k.usage, r) } : k)))
+      qc.setQueryData<GlobalBudgets>(keys.budgets, (g) => (g ? { ...g, usage: addUse(g.usage, r) } : g))
       // A program not seen before joins the filter's list.
       const known = qc.getQueryData<{ client: string }[]>(keys.usageClients())
       if (known && !known.some((c) => c.client === msg.record.client)) void qc.invalidateQueries({ queryKey: ['usage-clients'] })
@@ -40,7 +45,9 @@ export function handleMonitorMessage(qc: QueryClient, msg: MonitorMessage): void
       return
     case 'budget':
       qc.setQueryData<BudgetEvent[]>(budgetAlertsKey, (old) => addBudgetAlert(old ?? [], msg))
-      void qc.invalidateQueries({ queryKey: ['keys'] })
+      // The server's own figures (and reset times) for the budget that crossed.
+      void qc.invalidateQueries({ queryKey: keys.keys })
+      void qc.invalidateQueries({ queryKey: keys.budgets })
       return
   }
 }

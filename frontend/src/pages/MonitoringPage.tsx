@@ -4,12 +4,17 @@
 import { useMemo, useState } from 'react'
 import { useQueryClient } from '@tanstack/react-query'
 import { errorMessage } from '../api/errors'
-import { useInFlight, useUsage, useUsageClients, type Bucket } from '../api/queries'
+import { downloadUsage } from '../api/client'
+import { useBudgets, useInFlight, useKeys, useUsage, useUsageClients, type Bucket } from '../api/queries'
+import { BudgetBars } from '../keys/BudgetBars'
 import { fmtInt, fmtMs, fmtRate, fmtTime, fmtUsd } from '../lib/format'
 import { attachMonitorFeed } from '../lib/monitorFeed'
 import { getSocket, useSocketStatus } from '../lib/sockets'
 import { Empty, Notice, OfflineBanner, Spinner } from '../lib/ui'
 import { BarChart } from './BarChart'
+import { BudgetBanner } from './BudgetBanner'
+import { ByKeyTable, keyLabel } from './ByKeyTable'
+import { RequestDetail, RequestLogSwitch } from './RequestDetail'
 import { EndpointHealthLine } from '../endpoints/EndpointHealthLine'
 
 // The charts show the newest buckets only, so bars stay readable.
@@ -39,7 +44,12 @@ export function MonitoringPage() {
   const status = useSocketStatus(socket)
   const [bucket, setBucket] = useState<Bucket>('minute')
   const [clientFilter, setClientFilter] = useState<string | null>(null)
-  const usage = useUsage(bucket, MAX_BARS, clientFilter)
+  const [keyFilter, setKeyFilter] = useState<string | null>(null)
+  const [openRequest, setOpenRequest] = useState<string | null>(null)
+  const [exportError, setExportError] = useState<string | null>(null)
+  const usage = useUsage(bucket, MAX_BARS, clientFilter, keyFilter)
+  const appKeys = useKeys().data ?? []
+  const budgets = useBudgets().data
   const seen = useUsageClients()
   const inFlight = useInFlight()
   const error = usage.error ? errorMessage(usage.error) : null
@@ -51,12 +61,19 @@ export function MonitoringPage() {
   }, [seen.data, usage.data])
 
   // Figures for another filter (kept while this one loads) are not shown as this one's.
-  const u = usage.data && (usage.data.client ?? null) === clientFilter ? usage.data : undefined
+  const u =
+    usage.data && (usage.data.client ?? null) === clientFilter && (usage.data.key_id ?? null) === keyFilter ? usage.data : undefined
+  const exportAs = (format: 'csv' | 'json') =>
+    downloadUsage(format, { client: clientFilter, key: keyFilter }).then(
+      () => setExportError(null),
+      (err) => setExportError(errorMessage(err)),
+    )
   const t = u?.totals
   const series = u?.series.slice(-MAX_BARS) ?? []
   return (
     <div className="page">
       <OfflineBanner socket={socket} what="monitoring" />
+      <BudgetBanner />
       <div className="page-head">
         <h1>Monitoring</h1>
         <div className="row">
@@ -88,9 +105,28 @@ export function MonitoringPage() {
               </option>
             ))}
           </select>
+          <label className="sr-only" htmlFor="key-filter">
+            Key
+          </label>
+          <select id="key-filter" data-testid="key-filter" value={keyFilter ?? ''} onChange={(e) => setKeyFilter(e.target.value || null)}>
+            <option value="">All keys</option>
+            {appKeys.map((k) => (
+              <option key={k.id} value={k.id}>
+                {k.name}
+              </option>
+            ))}
+          </select>
+          <button type="button" className="btn btn-small" onClick={() => void exportAs('csv')}>
+            Export CSV
+          </button>
+          <button type="button" className="btn btn-small" onClick={() => void exportAs('json')}>
+            Export JSON
+          </button>
         </div>
       </div>
       {error ? <Notice kind="error" title="Could not load usage.">{error}</Notice> : null}
+      {exportError ? <Notice kind="error" title="Could not export usage.">{exportError}</Notice> : null}
+      {openRequest ? <RequestDetail id={openRequest} onClose={() => setOpenRequest(null)} /> : null}
       {!u || !t ? (
         error ? null : <Spinner label="Loading usage…" />
       ) : (
@@ -203,8 +239,21 @@ export function MonitoringPage() {
               </div>
             )}
           </section>
+          {budgets?.usage?.length ? (
+            <section className="card">
+              <h2>Budgets of the whole connector</h2>
+              <BudgetBars usage={budgets.usage} testid="global-budgets" />
+            </section>
+          ) : null}
           <section className="card">
-            <h2>Recent requests</h2>
+            <h2>By key</h2>
+            <ByKeyTable rows={u.by_key ?? []} keys={appKeys} />
+          </section>
+          <section className="card">
+            <div className="page-head">
+              <h2>Recent requests</h2>
+              <RequestLogSwitch />
+            </div>
             {u.recent.length === 0 ? (
               <Empty title="Nothing logged yet" />
             ) : (
@@ -216,6 +265,7 @@ export function MonitoringPage() {
                       <th>Status</th>
                       <th>Model</th>
                       <th>Via</th>
+                      <th>Key</th>
                       <th className="num">Tokens</th>
                       <th className="num">Latency</th>
                       <th className="num">TTFT</th>
@@ -225,7 +275,11 @@ export function MonitoringPage() {
                   <tbody>
                     {u.recent.map((r) => (
                       <tr key={String(r.id)}>
-                        <td>{fmtTime(r.created_at)}</td>
+                        <td>
+                          <button type="button" className="link-button" title="Open this request" onClick={() => setOpenRequest(r.request_id)}>
+                            {fmtTime(r.created_at)}
+                          </button>
+                        </td>
                         <td>
                           <span className={`pill pill-${r.status}`} title={r.error_type ?? undefined}>
                             {r.status}
@@ -238,6 +292,7 @@ export function MonitoringPage() {
                         <td className="muted" title={r.client}>
                           {r.surface}
                         </td>
+                        <td className="muted">{keyLabel(r.key_id, r.key_name)}</td>
                         <td className="num">{fmtInt(r.total_tokens)}</td>
                         <td className="num">{fmtMs(r.latency_ms)}</td>
                         <td className="num">{fmtMs(r.ttft_ms)}</td>

@@ -5,7 +5,9 @@ import { useEffect, useRef, useState } from 'react'
 import { useQueryClient } from '@tanstack/react-query'
 import { api } from '../api/client'
 import { keys, useSettings } from '../api/queries'
+import { KeysSection } from '../keys/KeysSection'
 import { ConnectPanel } from '../connect/ConnectPanel'
+import { EndpointsSection } from '../endpoints/EndpointsSection'
 import { errorMessage } from '../api/errors'
 import type { ProviderName, ProviderTest, SettingsUpdate, SettingsView } from '../api/rest'
 import { fmtMs } from '../lib/format'
@@ -219,6 +221,9 @@ export function SettingsPage() {
 
       <ConnectPanel settings={settings} onChange={setSettings} />
 
+      <KeysSection />
+
+      <EndpointsSection />
 
       <form
         className="card form"

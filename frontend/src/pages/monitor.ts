@@ -98,6 +98,7 @@ function sameInstant(a: string, b: string): boolean {
 export function belongsTo(summary: UsageReport, r: UsageRecord): boolean {
   if (summary.client != null && summary.client !== r.client) return false
   if (summary.surface != null && summary.surface !== r.surface) return false
+  if (summary.key_id != null && summary.key_id !== r.key_id) return false
   if (summary.since != null && r.created_at < summary.since) return false
   if (summary.until != null && r.created_at >= summary.until) return false
   return true
@@ -118,7 +119,8 @@ export function applyRecord(
   if (!belongsTo(summary, r)) return summary
   const newest = summary.recent.reduce((m, x) => Math.max(m, x.id), -1)
   if (r.id <= newest) return summary
-  const unfiltered = summary.client == null && summary.surface == null && summary.since == null && summary.until == null
+  const unfiltered =
+    summary.client == null && summary.surface == null && summary.key_id == null && summary.since == null && summary.until == null
   const t = summary.totals
   const nextTotals =
     unfiltered && totals
@@ -157,5 +159,27 @@ export function applyRecord(
     if (points != null && series.length > points) series.shift()
   }
   const recent = [r, ...summary.recent].slice(0, RECENT)
-  return { ...summary, totals: nextTotals, by_model, by_client, series, recent }
+  const next: UsageReport = { ...summary, totals: nextTotals, by_model, by_client, series, recent }
+  if (summary.by_key) {
+    next.by_key = bump(
+      summary.by_key,
+      r,
+      (k) => (k.key_id ?? null) === (r.key_id ?? null),
+      () => ({ ...zeroSums, key_id: r.key_id ?? null, key_name: r.key_name ?? null, avg_latency_ms: null, avg_overhead_ms: null }),
+      (k) => ({ avg_overhead_ms: mean(k.avg_overhead_ms, k.requests - k.errors, r.status === 'ok' ? r.overhead_ms : null) }),
+    ).sort((a, b) => b.requests - a.requests)
+  }
+  return next
+}
+
+type Use = { budget: string; spent: number; limit: number; fraction: number }
+
+/** Budget use after one more request: its tokens, cost and one request added to each. */
+export function addUse<T extends Use>(usage: T[] | undefined, r: UsageRecord): T[] | undefined {
+  if (!usage) return usage
+  return usage.map((u) => {
+    const add = u.budget.startsWith('usd_') ? r.cost_usd : u.budget.startsWith('tokens_') ? r.total_tokens : 1
+    const spent = u.spent + add
+    return { ...u, spent, fraction: u.limit > 0 ? spent / u.limit : spent > 0 ? 1 : 0 }
+  })
 }
