@@ -1,8 +1,9 @@
 """Which endpoint has which model, and how each endpoint is doing.
 
 The catalogue is what routes a bare model name: the endpoint whose list has it. It is
-read on the hot path (a dict lookup) and refreshed off it: at start, every
-`REFRESH_S` in the background, and whenever a listing is asked for (`/models`,
+read on the hot path (a dict lookup) and refreshed off it, in the background: at start,
+when a bare name is resolved and the last refresh is older than `REFRESH_S` (so an idle
+server asks its upstreams nothing), and whenever a listing is asked for (`/models`,
 `/v1/models`, `/api/tags`). Each refresh also gives every endpoint its health line
 (up or down, the last error, the listing's latency), as do the chat path's failures.
 """
@@ -21,8 +22,10 @@ from connector.providers.base import ModelListing, Provider
 
 log = logging.getLogger(__name__)
 
-# Background refresh period. A model pulled or loaded meanwhile is found at the next
-# refresh or listing; until then its bare name goes to the default endpoint.
+# How old the catalogue may get before a bare name's lookup refreshes it (in the
+# background: that request routes by what is known). A model pulled or loaded meanwhile
+# is found at the next refresh or listing; until then its bare name goes to the default
+# endpoint.
 REFRESH_S = 60.0
 
 
@@ -40,6 +43,8 @@ class Catalogue:
     wait_s: float
     models: dict[str, frozenset[str]] = field(default_factory=dict)
     health: dict[str, Health] = field(default_factory=dict)
+    refreshed_at: float = 0.0  # time.monotonic() of the last whole refresh
+    _refresh: Callable[[], Awaitable[object]] | None = None
     _task: asyncio.Task[None] | None = None
 
     def owners(self, model: str, among: Iterable[str]) -> list[str]:
@@ -85,15 +90,31 @@ class Catalogue:
         return listing
 
     def start(self, refresh: Callable[[], Awaitable[object]]) -> None:
-        async def loop() -> None:
-            while True:
-                try:
-                    await refresh()
-                except Exception:  # a refresh must never end the loop
-                    log.exception("Refreshing the model catalogue failed")
-                await asyncio.sleep(REFRESH_S)
+        """Refresh now in the background, and later whenever `maybe_refresh` finds the
+        catalogue stale."""
+        self._refresh = refresh
+        self._spawn()
 
-        self._task = asyncio.get_running_loop().create_task(loop())
+    def maybe_refresh(self) -> None:
+        """Hot path: one clock read and a comparison unless a refresh is due."""
+        if time.monotonic() - self.refreshed_at > REFRESH_S:
+            self._spawn()
+
+    def _spawn(self) -> None:
+        if self._refresh is None or (self._task is not None and not self._task.done()):
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self.refreshed_at = time.monotonic()  # one refresh at a time, even if it fails
+        self._task = loop.create_task(self._run(self._refresh))
+
+    async def _run(self, refresh: Callable[[], Awaitable[object]]) -> None:
+        try:
+            await refresh()
+        except Exception:  # a refresh never fails a request
+            log.exception("Refreshing the model catalogue failed")
 
     async def stop(self) -> None:
         task, self._task = self._task, None

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -150,6 +151,7 @@ class ProviderRegistry:
         """Every enabled endpoint's models, asked concurrently (this refreshes the
         catalogue too)."""
         providers = self.all()
+        self.catalogue.refreshed_at = time.monotonic()
         results = await asyncio.gather(
             *(self.catalogue.list_one(p, self._endpoints[p.name].offers) for p in providers)
         )
@@ -216,6 +218,7 @@ class ProviderRegistry:
         return Route(self._all[name], model)
 
     def _bare(self, model: str, default: str) -> Route:
+        self.catalogue.maybe_refresh()
         owners = self.catalogue.owners(model, self._enabled)
         if len(owners) == 1:
             return Route(self._all[owners[0]], model)

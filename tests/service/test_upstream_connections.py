@@ -15,6 +15,17 @@ from tests.service.helpers import chat_body, wait_until
 BURST = 48
 
 
+def _catalogue_listed(base: str, upstream: FakeUpstream) -> None:
+    """Once the connector's first model-catalogue refresh (at start, one listing per
+    endpoint) is done, forget its connections: what is counted is the chats'."""
+    assert wait_until(
+        lambda: all(
+            h["checked_at"] for h in httpx.get(f"{base}/endpoints/health", timeout=5).json()
+        )
+    )
+    upstream.peers = set()
+
+
 @pytest.mark.parametrize(
     "target",
     [
@@ -26,6 +37,7 @@ BURST = 48
 def test_sequential_requests_reuse_upstream_connection(
     live_server: str, upstream: FakeUpstream, target: dict[str, str], stream: bool
 ) -> None:
+    _catalogue_listed(live_server, upstream)
     with httpx.Client(base_url=live_server, timeout=10) as client:
         for _ in range(10):
             response = client.post("/chat/completions", json=chat_body(**target, stream=stream))
@@ -49,6 +61,7 @@ def test_a_burst_leaves_a_bounded_idle_pool(
     """After a burst the connector keeps at most KEEPALIVE_CONNECTIONS idle upstream
     connections: the HTTP pool probes every idle socket on each request, so a pool
     left with one per burst request would slow every later request."""
+    _catalogue_listed(live_server, upstream)
     # Connections of an earlier test's connector may still be closing.
     wait_until(lambda: upstream.open_connections() == 0, timeout=2)
     before = upstream.open_connections()
