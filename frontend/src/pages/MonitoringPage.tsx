@@ -1,4 +1,5 @@
-// Monitoring: totals, charts, per-model and per-program tables and the request log,
+// Monitoring: totals, charts, budgets and spend by key, per-model and per-program tables
+// and the request log (with each request's detail),
 // live from WS /ws/monitoring (a snapshot, then a record per finished request).
 // A program filter narrows everything to one caller (GET /usage?client=).
 import { useMemo, useState } from 'react'
@@ -156,6 +157,16 @@ export function MonitoringPage() {
               format={fmtUsd}
             />
           </div>
+          {budgets?.usage?.length ? (
+            <section className="card">
+              <h2>Budgets of the whole connector</h2>
+              <BudgetBars usage={budgets.usage} testid="global-budgets" />
+            </section>
+          ) : null}
+          <section className="card">
+            <h2>By key</h2>
+            <ByKeyTable rows={u.by_key ?? []} keys={appKeys} />
+          </section>
           <EndpointHealthLine usage={u.by_endpoint} />
           <section className="card">
             <h2>By model</h2>
@@ -238,16 +249,6 @@ export function MonitoringPage() {
                 </table>
               </div>
             )}
-          </section>
-          {budgets?.usage?.length ? (
-            <section className="card">
-              <h2>Budgets of the whole connector</h2>
-              <BudgetBars usage={budgets.usage} testid="global-budgets" />
-            </section>
-          ) : null}
-          <section className="card">
-            <h2>By key</h2>
-            <ByKeyTable rows={u.by_key ?? []} keys={appKeys} />
           </section>
           <section className="card">
             <div className="page-head">
