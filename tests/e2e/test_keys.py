@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -63,6 +64,12 @@ def test_a_key_spends_into_its_budget_and_is_stopped(
         "() => document.querySelector('[data-testid=request-log-toggle]')?.checked === true"
     )
 
+    # Live figures come from the socket's records, not from asking GET /usage again.
+    usage_gets: list[str] = []
+    monitor.on(
+        "request",
+        lambda r: usage_gets.append(r.url) if urlsplit(r.url).path == "/usage" else None,
+    )
     first = _chat(live_server, key)
     assert first.status_code == 200, first.text
     by_key = monitor.get_by_test_id("by-key")
@@ -98,6 +105,7 @@ def test_a_key_spends_into_its_budget_and_is_stopped(
         arg=[key_row.element_handle()],
     )
 
+    assert usage_gets == []
     third = _chat(live_server, key)
     assert third.status_code == 429
     message = third.json()["error"]["message"]
