@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import multiprocessing
 import os
@@ -43,6 +44,7 @@ KINDS = (
     "cancel",
     "upstream-error",
 )
+CLIENT_POOLS = 8
 ERROR_MODEL = "soak-error"  # the fake answers 500 for it
 SLOW_MODEL = "soak-slow"  # a long stream, to be cancelled
 
@@ -146,10 +148,20 @@ async def _soak(url: str, pid: int, minutes: float, rate: float) -> int:
     duration = minutes * 60
     warmup = min(60.0, duration * 0.2)
     soak = Soak(url)
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
+    # Several small client pools: httpcore matches queued requests to connections in
+    # time that grows with both, so one big pool that falls behind (a loaded machine)
+    # spirals into measuring the load generator instead of the connector.
+    limits = httpx.Limits(max_connections=32, max_keepalive_connections=16)
     rss: list[tuple[float, float]] = []
     after_warmup: tuple[float, int] | None = None
-    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
+    async with contextlib.AsyncExitStack() as stack:
+        clients = [
+            await stack.enter_async_context(
+                httpx.AsyncClient(base_url=url, timeout=60, limits=limits)
+            )
+            for _ in range(CLIENT_POOLS)
+        ]
+        client = clients[0]
         tasks: set[asyncio.Task[None]] = set()
         started = time.monotonic()
         next_sample = started
@@ -158,7 +170,8 @@ async def _soak(url: str, pid: int, minutes: float, rate: float) -> int:
             now = time.monotonic()
             if due > now:
                 await asyncio.sleep(due - now)
-            task = asyncio.create_task(soak.run_one(client, KINDS[tick % len(KINDS)]))
+            kind = KINDS[tick % len(KINDS)]
+            task = asyncio.create_task(soak.run_one(clients[tick % CLIENT_POOLS], kind))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
             if time.monotonic() >= next_sample:
