@@ -22,6 +22,11 @@ from connector.schemas import ChatRequest, ModelInfo, ToolCall, Usage
 # (2.30 ms against 1.03 ms with one). 32 keeps that near 0.4 ms while 32 concurrent
 # streams still reuse their connections.
 KEEPALIVE_CONNECTIONS = 32
+# Tries of a request whose pooled connection turned out dead before any answer (the
+# upstream restarted, or closed it): each later try takes the next idle connection or a
+# fresh one. Three, because the model catalogue's listing leaves a second idle
+# connection beside a chat's, and both die together when the upstream restarts.
+STALE_TRIES = 3
 
 
 def parse_stream_object(text: str, upstream: str) -> dict[str, Any]:

@@ -77,6 +77,13 @@ class Catalogue:
                 available=False,
                 reason=f"{provider.name} did not answer within {self.wait_s:.0f} s.",
             )
+        except Exception as exc:  # an answer that is no model list: this endpoint only
+            log.warning("Listing the models of %s failed: %r", provider.name, exc)
+            listing = ModelListing(
+                available=False,
+                reason=f"{provider.name} at {provider.base_url} answered something that "
+                "is not a model list.",
+            )
         listing.models = [m for m in listing.models if offers(m.id)]
         health = self.health.setdefault(provider.name, Health())
         health.checked_at = datetime.now(UTC)

@@ -27,6 +27,7 @@ from connector.errors import (
 )
 from connector.providers.base import (
     KEEPALIVE_CONNECTIONS,
+    STALE_TRIES,
     EmbedCall,
     EmbedResult,
     ModelListing,
@@ -377,7 +378,7 @@ class OllamaProvider:
         self, url: str, payload: dict[str, Any]
     ) -> AsyncIterator[httpx.Response]:
         async with AsyncExitStack() as stack:
-            for attempt in (1, 2):
+            for attempt in range(1, STALE_TRIES + 1):
                 try:
                     response = await stack.enter_async_context(
                         self._client.stream("POST", url, json=payload)
@@ -386,8 +387,8 @@ class OllamaProvider:
                 except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
                     # A pooled connection Ollama had closed (restarted since, or its
                     # keep-alive ran out) fails before any answer: nothing was received,
-                    # so one retry on a fresh connection is safe, as for OpenAI.
-                    if attempt == 2:
+                    # so a retry (on the next connection) is safe, as for OpenAI.
+                    if attempt == STALE_TRIES:
                         raise
             yield response
 

@@ -20,6 +20,7 @@ from connector.errors import (
 )
 from connector.providers.base import (
     KEEPALIVE_CONNECTIONS,
+    STALE_TRIES,
     EmbedCall,
     EmbedResult,
     ModelListing,
@@ -300,7 +301,7 @@ class OpenAIProvider:
             # statuses; the SSE lines are read raw, because the SDK's per-chunk model
             # parsing costs several milliseconds a request.
             async with AsyncExitStack() as stack:
-                for attempt in (1, 2):
+                for attempt in range(1, STALE_TRIES + 1):
                     try:
                         response = await stack.enter_async_context(
                             client.chat.completions.with_streaming_response.create(
@@ -321,8 +322,8 @@ class OpenAIProvider:
                     except sdk.APIConnectionError:
                         # A pooled connection the server had already closed (llama.cpp
                         # closes after every stream): nothing was received, so one
-                        # retry on a fresh connection is safe.
-                        if attempt == 2:
+                        # retry (on the next connection) is safe.
+                        if attempt == STALE_TRIES:
                             raise
                 async for line in idle_limited(response.iter_lines(), self._idle_timeout, "OpenAI"):
                     if not line.startswith("data:"):
