@@ -46,6 +46,8 @@ class AppKeyPublic(BaseModel):
     )
     limits: Limits
     usage: list[BudgetUse] = Field(default_factory=list)
+    requests: int = Field(0, description="Requests made with it (its usage records).")
+    last_used_at: datetime | None = None
 
 
 class AppKeyCreated(AppKeyPublic):

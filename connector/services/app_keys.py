@@ -21,8 +21,11 @@ import secrets as _random
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from connector.errors import NotFoundError
@@ -31,11 +34,12 @@ from connector.secrets import KeyStore, hint
 from connector.services.budgets import BudgetService
 from connector.services.callers import KeyIdentity
 from connector.services.settings import RuntimeSettings
-from connector.tables import AppKey, utcnow
+from connector.tables import AppKey, UsageRecord, utcnow
 
 KEY_PREFIX = "aic_"
 PROGRAMS_ID = "programs"
 PROGRAMS_NAME = "programs' key"
+_RECORDS: Any = UsageRecord.__table__  # type: ignore[attr-defined]
 
 
 def key_hash(key: str) -> str:
@@ -124,11 +128,11 @@ class AppKeyService:
         return AppKeyCreated(**self._public(row).model_dump(), key=key)
 
     async def all(self) -> list[AppKeyPublic]:
-        rows = await asyncio.to_thread(self._rows)
-        keys = [self._public(row) for row in rows]
+        rows, activity = await asyncio.to_thread(lambda: (self._rows(), self._activity()))
+        keys = [_used(self._public(row), activity) for row in rows]
         program = self._store.program_key()
         if program is not None:
-            keys.insert(0, self._program_public(program))
+            keys.insert(0, _used(self._program_public(program), activity))
         return keys
 
     async def get(self, key_id: str) -> AppKeyPublic:
@@ -136,8 +140,9 @@ class AppKeyService:
             program = self._store.program_key()
             if program is None:
                 raise NotFoundError("The programs' key has not been made yet.", code="not_found")
-            return self._program_public(program)
-        return self._public(await asyncio.to_thread(self._row, key_id))
+            return _used(self._program_public(program), await asyncio.to_thread(self._activity))
+        row = await asyncio.to_thread(self._row, key_id)
+        return _used(self._public(row), await asyncio.to_thread(self._activity))
 
     async def update(self, key_id: str, change: AppKeyUpdate) -> AppKeyPublic:
         if key_id == PROGRAMS_ID:
@@ -200,6 +205,17 @@ class AppKeyService:
         with Session(self._engine) as session:
             return list(session.exec(select(AppKey).order_by(AppKey.created_at)))  # type: ignore[arg-type]
 
+    def _activity(self) -> dict[str, tuple[int, datetime]]:
+        """Requests and the last one per key, from the usage records (admin views only)."""
+        c = _RECORDS.c
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                sa_select(c.key_id, func.count(), func.max(c.created_at))
+                .where(c.key_id.is_not(None))
+                .group_by(c.key_id)
+            ).all()
+        return {key_id: (count, _aware(last)) for key_id, count, last in rows}
+
     def _row(self, key_id: str) -> AppKey:
         with Session(self._engine) as session:
             row = session.get(AppKey, key_id)
@@ -212,6 +228,17 @@ class AppKeyService:
             session.add(row)
             session.commit()
             session.refresh(row)
+
+
+def _aware(value: datetime | str) -> datetime:
+    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+
+
+def _used(key: AppKeyPublic, activity: dict[str, tuple[int, datetime]]) -> AppKeyPublic:
+    count, last = activity.get(key.id, (0, None))
+    key.requests, key.last_used_at = count, last
+    return key
 
 
 def _merged(current: Limits, change: Limits | None) -> Limits:

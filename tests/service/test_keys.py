@@ -100,6 +100,9 @@ def test_a_key_works_on_every_surface_and_is_refused_once_revoked(
         (created["id"], 5),
     ]
 
+    [seen] = httpx.get(f"{url}/keys").json()
+    assert seen["requests"] == 5 and seen["last_used_at"] >= seen["created_at"]
+
     revoked = httpx.delete(f"{url}/keys/{created['id']}")
     assert revoked.status_code == 200 and revoked.json()["revoked_at"]
     gone = assert_error(
