@@ -1019,9 +1019,17 @@ export interface components {
              * @description The key itself: shown this once, never again.
              */
             key: string;
+            /** Last Used At */
+            last_used_at?: string | null;
             limits: components["schemas"]["Limits"];
             /** Name */
             name: string;
+            /**
+             * Requests
+             * @description Requests made with it (its usage records).
+             * @default 0
+             */
+            requests: number;
             /** Revoked At */
             revoked_at?: string | null;
             /** Usage */
@@ -1044,9 +1052,17 @@ export interface components {
             hint: string;
             /** Id */
             id: string;
+            /** Last Used At */
+            last_used_at?: string | null;
             limits: components["schemas"]["Limits"];
             /** Name */
             name: string;
+            /**
+             * Requests
+             * @description Requests made with it (its usage records).
+             * @default 0
+             */
+            requests: number;
             /** Revoked At */
             revoked_at?: string | null;
             /** Usage */

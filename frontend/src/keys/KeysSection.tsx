@@ -6,7 +6,7 @@ import { errorMessage } from '../api/errors'
 import { useCreateKey, useKeys, useRevokeKey } from '../api/queries'
 import type { AppKeyCreated, Limits } from '../api/rest'
 import { CopyButton } from '../connect/ConnectPanel'
-import { fmtDate } from '../lib/format'
+import { fmtDate, fmtInt } from '../lib/format'
 import { Notice, Spinner } from '../lib/ui'
 import { BudgetBars } from './BudgetBars'
 import { BUDGETS, parseLimits } from './budget'
@@ -110,6 +110,8 @@ export function KeysSection() {
                 <th>Name</th>
                 <th>Key</th>
                 <th>Created</th>
+                <th className="num">Requests</th>
+                <th>Last used</th>
                 <th>Budgets</th>
                 <th />
               </tr>
@@ -122,6 +124,8 @@ export function KeysSection() {
                     <code>…{k.hint}</code>
                   </td>
                   <td className="muted">{k.created_at ? fmtDate(k.created_at) : '—'}</td>
+                  <td className="num">{fmtInt(k.requests)}</td>
+                  <td className="muted">{k.last_used_at ? fmtDate(k.last_used_at) : 'Never'}</td>
                   <td>
                     <BudgetBars usage={k.usage} />
                   </td>

@@ -33,7 +33,9 @@ export function handleMonitorMessage(qc: QueryClient, msg: MonitorMessage): void
       }
       // What the key (and everyone together) spent against its budgets.
       const r = msg.record
-      qc.setQueryData<AppKey[]>(keys.keys, (list) => list?.map((k) => (k.id === r.key_id ? { ...k, usage: addUse(k.usage, r) } : k)))
+      qc.setQueryData<AppKey[]>(keys.keys, (list) =>
+        list?.map((k) => (k.id === r.key_id ? { ...k, usage: addUse(k.usage, r), requests: k.requests + 1, last_used_at: r.created_at } : k)),
+      )
       qc.setQueryData<GlobalBudgets>(keys.budgets, (g) => (g ? { ...g, usage: addUse(g.usage, r) } : g))
       // A program not seen before joins the filter's list.
       const known = qc.getQueryData<{ client: string }[]>(keys.usageClients())
