@@ -237,13 +237,18 @@ class BudgetService:
             self._check(scope, who, limits[scope], spend, now)
             checked.append((scope, spend))
         ticket = Ticket(scopes=[])
+        # A scope without history yet (a new key) reserves what a request costs on
+        # this connector in general.
+        everyone = self._spend.get(GLOBAL)
         for scope, spend in checked:
             if limits[scope].requests_per_minute is not None:
                 spend.minute.append(now)
+            typical = spend if spend.seen or everyone is None else everyone
+            usd, tokens = typical.mean_usd, typical.mean_tokens
             spend.in_flight += 1
-            spend.reserved_usd += spend.mean_usd
-            spend.reserved_tokens += spend.mean_tokens
-            ticket.scopes.append((spend, spend.mean_usd, spend.mean_tokens))
+            spend.reserved_usd += usd
+            spend.reserved_tokens += tokens
+            ticket.scopes.append((spend, usd, tokens))
         return ticket
 
     def _check(

@@ -89,6 +89,21 @@ def test_the_last_of_a_budget_goes_to_one_request_of_a_burst(
     assert summary["totals"]["requests"] == 4 and summary["totals"]["total_tokens"] == 4 * TOKENS
 
 
+def test_a_new_keys_first_burst_counts_at_what_requests_cost_here(
+    make_settings: Callable[..., Settings], start: Callable[[Settings], Running]
+) -> None:
+    run = start(make_settings())
+    assert httpx.post(f"{run.url}/v1/chat/completions", json=chat_body()).status_code == 200
+    key = make_key(run.url, "fresh", tokens_per_day=TOKENS + 100)["key"]
+    # No history of its own: each request in flight counts at this connector's mean
+    # (308 tokens), so of a burst of eight, two get in (0, then 308 < 408), however
+    # they overlap.
+    with ThreadPoolExecutor(8) as pool:
+        statuses = sorted(r.status_code for r in pool.map(lambda _: _chat(run.url, key), range(8)))
+    assert statuses == [200] * 2 + [429] * 6
+    assert_error(_chat(run.url, key), 429)
+
+
 def test_requests_per_minute_is_exact_under_concurrency(
     make_settings: Callable[..., Settings], start: Callable[[Settings], Running]
 ) -> None:
