@@ -21,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 
 from connector import __version__
 from connector.api import contract, errors
+from connector.api.metering import MeteringMiddleware
 from connector.api.routes import (
     anthropic,
     chat,
@@ -36,7 +37,6 @@ from connector.api.routes import (
     ws,
 )
 from connector.api.routes import settings as settings_routes
-from connector.api.metering import MeteringMiddleware
 from connector.api.security import SecurityMiddleware
 from connector.config import Settings
 from connector.redact import add_secret_source
@@ -119,14 +119,14 @@ def create_app(settings: Settings | None = None, *, settle_heap: bool = False) -
     ):
         app.include_router(router)
 
+    contract.install(app)
+
     @app.get("/healthz", response_model=Health, response_model_exclude_none=True, tags=["health"])
     async def healthz() -> Health:
         problem = services.usage.health()
         return Health(status="degraded", problems=[problem]) if problem else Health()
 
     _mount_spa(app)
-    contract.install(app)
-
 
     origins = [o for o in settings.allowed_origins if o != "*"]
     if origins:

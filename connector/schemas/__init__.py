@@ -52,6 +52,7 @@ from connector.schemas.settings import (
 from connector.schemas.usage import (
     Bucket,
     ModelUsage,
+    RecordKind,
     RecordStatus,
     SeriesPoint,
     Surface,
@@ -98,6 +99,7 @@ __all__ = [
     "ProviderModels",
     "PullRequest",
     "ReasoningEffort",
+    "RecordKind",
     "RecordStatus",
     "ResponseFormat",
     "SeriesPoint",
