@@ -125,3 +125,26 @@ def test_a_revoked_key_is_refused(page: Any, live_server: str, upstream: FakeUps
     refused = _chat(live_server, key)
     assert refused.status_code == 401
     assert key not in refused.text
+
+
+def test_budgets_for_every_request_are_set_in_settings(
+    page: Any, live_server: str, upstream: FakeUpstream
+) -> None:
+    page.goto(live_server + "/app/settings")
+    page.fill("#global-tokens_per_day", str(TOKENS_PER_REQUEST))
+    page.get_by_role("button", name="Save budgets").click()
+    page.get_by_text("Budgets saved.").wait_for()
+    assert httpx.get(f"{live_server}/budgets").json()["limits"]["tokens_per_day"] == (
+        TOKENS_PER_REQUEST
+    )
+    plain = {"messages": [{"role": "user", "content": "Hi"}]}
+    assert httpx.post(f"{live_server}/v1/chat/completions", json=plain).status_code == 200
+    over = httpx.post(f"{live_server}/v1/chat/completions", json=plain)
+    assert over.status_code == 429 and "tokens per day" in over.json()["error"]["message"]
+
+    page.reload()
+    assert page.input_value("#global-tokens_per_day") == str(TOKENS_PER_REQUEST)
+    page.fill("#global-tokens_per_day", "")
+    page.get_by_role("button", name="Save budgets").click()
+    page.get_by_text("Budgets saved.").wait_for()
+    assert httpx.post(f"{live_server}/v1/chat/completions", json=plain).status_code == 200

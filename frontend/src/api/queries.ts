@@ -3,7 +3,7 @@
 // the cached resource they change.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { api } from './client'
-import type { AppKeyCreate, Profile, SettingsUpdate, SettingsView } from './rest'
+import type { AppKeyCreate, Limits, Profile, SettingsUpdate, SettingsView } from './rest'
 
 export type Bucket = 'minute' | 'hour' | 'day'
 
@@ -110,6 +110,14 @@ export function useRevokeKey() {
 /** The global budgets (every request together) and their use. */
 export function useBudgets() {
   return useQuery({ queryKey: keys.budgets, queryFn: api.budgets })
+}
+
+export function useSaveBudgets() {
+  const qc = useQueryClient()
+  return useMutation({
+    mutationFn: (limits: Limits) => api.saveBudgets(limits),
+    onSuccess: (g) => qc.setQueryData(keys.budgets, g),
+  })
 }
 
 /** The request log (off by default): its settings and the requests it keeps. */

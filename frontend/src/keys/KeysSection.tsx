@@ -9,6 +9,7 @@ import { CopyButton } from '../connect/ConnectPanel'
 import { fmtDate, fmtInt } from '../lib/format'
 import { Notice, Spinner } from '../lib/ui'
 import { BudgetBars } from './BudgetBars'
+import { GlobalBudgets } from './GlobalBudgets'
 import { BUDGETS, parseLimits } from './budget'
 import './keys.css'
 
@@ -152,6 +153,7 @@ export function KeysSection() {
           </table>
         </div>
       ) : null}
+      <GlobalBudgets />
     </section>
   )
 }
