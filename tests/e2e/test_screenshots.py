@@ -121,5 +121,13 @@ def test_screenshots_of_every_page(
             path = OUT / f"{name}-{scheme}.png"
             page.screenshot(path=str(path))
             written.append(path)
+            if name == "settings":
+                # The app keys, further down: the keyed script's budget bar.
+                keys = page.locator("#keys")
+                keys.get_by_text("ci-script").wait_for()
+                keys.scroll_into_view_if_needed()
+                path = OUT / f"keys-{scheme}.png"
+                keys.screenshot(path=str(path))
+                written.append(path)
     for path in written:
         assert path.stat().st_size > 10_000, f"{path.name} looks empty"

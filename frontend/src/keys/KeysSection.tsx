@@ -122,7 +122,7 @@ export function KeysSection() {
                 <tr key={k.id} data-key-id={k.id}>
                   <td>{k.name}</td>
                   <td>
-                    <code>…{k.hint}</code>
+                    <code>{k.hint}</code>
                   </td>
                   <td className="muted">{k.created_at ? fmtDate(k.created_at) : '—'}</td>
                   <td className="num">{fmtInt(k.requests)}</td>
