@@ -9,7 +9,10 @@ from typing import Any
 import jsonschema
 import openai
 from pydantic import BaseModel
-from websockets.sync.client import ClientConnection, connect
+
+# `with connect(...)` gives the base Connection (websockets 16 types __enter__ so).
+from websockets.sync.client import connect
+from websockets.sync.connection import Connection
 
 from tests.llama.helpers import (
     COLOR_FORMAT,
@@ -33,7 +36,7 @@ class ColorList(BaseModel):
     colors: list[str]
 
 
-def _ws_run(ws: ClientConnection, rid: str, request: dict[str, Any]) -> list[dict[str, Any]]:
+def _ws_run(ws: Connection, rid: str, request: dict[str, Any]) -> list[dict[str, Any]]:
     """Messages for request `rid` up to and including its done/error message."""
     ws.send(json.dumps({"type": "chat", "id": rid, "request": request}))
     messages: list[dict[str, Any]] = []

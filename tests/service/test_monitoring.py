@@ -9,7 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
-from websockets.sync.client import ClientConnection, connect
+
+# `with connect(...)` gives the base Connection (websockets 16 types __enter__ so).
+from websockets.sync.client import connect
+from websockets.sync.connection import Connection
 
 from tests.fakes.upstream import FakeUpstream
 from tests.service.helpers import chat_body, wait_until, ws_url
@@ -19,13 +22,13 @@ OLLAMA_TOKENS = (26, 282)
 OPENAI_TOKENS = (19, 10)
 
 
-def _recv(ws: ClientConnection, timeout: float = 10.0) -> dict[str, Any]:
+def _recv(ws: Connection, timeout: float = 10.0) -> dict[str, Any]:
     message = json.loads(ws.recv(timeout=timeout))
     assert isinstance(message, dict)
     return message
 
 
-def _next_record(ws: ClientConnection) -> dict[str, Any]:
+def _next_record(ws: Connection) -> dict[str, Any]:
     for _ in range(200):
         message = _recv(ws)
         if message["type"] == "record":

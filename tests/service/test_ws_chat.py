@@ -8,25 +8,28 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from websockets.sync.client import ClientConnection, connect
+
+# `with connect(...)` gives the base Connection (websockets 16 types __enter__ so).
+from websockets.sync.client import connect
+from websockets.sync.connection import Connection
 
 from tests.fakes.upstream import FakeUpstream
 from tests.service.helpers import COLOR_FORMAT, OLLAMA_TEXT, OPENAI_TEXT, chat_body, ws_url
 
 
 @pytest.fixture
-def ws(shared_live_server: str) -> Iterator[ClientConnection]:
+def ws(shared_live_server: str) -> Iterator[Connection]:
     with connect(ws_url(shared_live_server, "/ws/chat"), open_timeout=5, close_timeout=2) as socket:
         yield socket
 
 
-def _recv(ws: ClientConnection, timeout: float = 10.0) -> dict[str, Any]:
+def _recv(ws: Connection, timeout: float = 10.0) -> dict[str, Any]:
     message = json.loads(ws.recv(timeout=timeout))
     assert isinstance(message, dict)
     return message
 
 
-def _until(ws: ClientConnection, kind: str, request_id: str | None) -> list[dict[str, Any]]:
+def _until(ws: Connection, kind: str, request_id: str | None) -> list[dict[str, Any]]:
     """Messages received up to and including the first `kind` for `request_id`."""
     seen: list[dict[str, Any]] = []
     for _ in range(2000):
@@ -37,11 +40,11 @@ def _until(ws: ClientConnection, kind: str, request_id: str | None) -> list[dict
     raise AssertionError(f"no {kind} for {request_id}: {seen[-5:]}")
 
 
-def _chat(ws: ClientConnection, request_id: str, **request: Any) -> None:
+def _chat(ws: Connection, request_id: str, **request: Any) -> None:
     ws.send(json.dumps({"type": "chat", "id": request_id, "request": chat_body(**request)}))
 
 
-def test_one_request_streams_chunks_then_done(ws: ClientConnection, upstream: FakeUpstream) -> None:
+def test_one_request_streams_chunks_then_done(ws: Connection, upstream: FakeUpstream) -> None:
     _chat(ws, "r1", provider="ollama")
     messages = _until(ws, "done", "r1")
     assert all(m["id"] == "r1" for m in messages)
@@ -59,9 +62,7 @@ def test_one_request_streams_chunks_then_done(ws: ClientConnection, upstream: Fa
     assert done["metrics"]["latency_ms"] > 0
 
 
-def test_two_requests_on_one_socket_cancel_one(
-    ws: ClientConnection, upstream: FakeUpstream
-) -> None:
+def test_two_requests_on_one_socket_cancel_one(ws: Connection, upstream: FakeUpstream) -> None:
     upstream.model_scenarios = {"slow-model": "slow"}
     _chat(ws, "slow", provider="ollama", model="slow-model")
     _chat(ws, "fast", provider="openai", model="gpt-4o-mini")
@@ -84,7 +85,7 @@ def test_two_requests_on_one_socket_cancel_one(
 
 
 def test_invalid_json_and_unknown_messages_keep_socket_open(
-    ws: ClientConnection, upstream: FakeUpstream
+    ws: Connection, upstream: FakeUpstream
 ) -> None:
     ws.send("{this is not json")
     error = _recv(ws)
@@ -104,7 +105,7 @@ def test_invalid_json_and_unknown_messages_keep_socket_open(
 
 
 def test_upstream_error_is_tagged_error_and_socket_survives(
-    ws: ClientConnection, upstream: FakeUpstream
+    ws: Connection, upstream: FakeUpstream
 ) -> None:
     upstream.scenario = "not_found"
     _chat(ws, "missing", provider="ollama", model="llama3.2:1b")
@@ -122,16 +123,14 @@ def test_upstream_error_is_tagged_error_and_socket_survives(
     assert _until(ws, "done", "fine")[-1]["response"]["choices"][0]["message"]["content"]
 
 
-def test_cancel_unknown_id_does_not_break_socket(
-    ws: ClientConnection, upstream: FakeUpstream
-) -> None:
+def test_cancel_unknown_id_does_not_break_socket(ws: Connection, upstream: FakeUpstream) -> None:
     ws.send(json.dumps({"type": "cancel", "id": "never-started"}))
     _chat(ws, "r2", provider="ollama")
     messages = _until(ws, "done", "r2")
     assert messages[-1]["id"] == "r2"
 
 
-def test_structured_output_over_ws(ws: ClientConnection, upstream: FakeUpstream) -> None:
+def test_structured_output_over_ws(ws: Connection, upstream: FakeUpstream) -> None:
     _chat(
         ws,
         "s1",
