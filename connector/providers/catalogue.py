@@ -45,6 +45,7 @@ class Catalogue:
     health: dict[str, Health] = field(default_factory=dict)
     refreshed_at: float = 0.0  # time.monotonic() of the last whole refresh
     _refresh: Callable[[], Awaitable[object]] | None = None
+    _stopped: bool = False
     _task: asyncio.Task[None] | None = None
 
     def owners(self, model: str, among: Iterable[str]) -> list[str]:
@@ -99,6 +100,8 @@ class Catalogue:
     def start(self, refresh: Callable[[], Awaitable[object]]) -> None:
         """Refresh now in the background, and later whenever `maybe_refresh` finds the
         catalogue stale."""
+        if self._stopped:
+            return
         self._refresh = refresh
         self._spawn()
 
@@ -124,6 +127,8 @@ class Catalogue:
             log.exception("Refreshing the model catalogue failed")
 
     async def stop(self) -> None:
+        self._refresh = None  # and no refresh after this (a late start is a no-op)
+        self._stopped = True
         task, self._task = self._task, None
         if task is not None:
             task.cancel()

@@ -105,10 +105,15 @@ class Services:
 
         await asyncio.to_thread(blocking_start)
         await self.usage.start()
-        # Off the start-up path: bare names route by it once the endpoints answered.
-        self.providers.catalogue.start(self.providers.listings)
         # Not awaited: the server answers while the OpenAI SDK imports in a thread.
         self.warmed_up = asyncio.get_running_loop().run_in_executor(None, _warm_up, settle_heap)
+        # The model catalogue's first listing, once the SDK is in: listing an
+        # OpenAI-compatible endpoint needs it, and importing it on the event loop (or
+        # waiting there for the thread's import lock) stalled every request for about
+        # a second after each start.
+        self.warmed_up.add_done_callback(
+            lambda _: self.providers.catalogue.start(self.providers.listings)
+        )
 
     async def stop(self) -> None:
         await self.providers.catalogue.stop()
