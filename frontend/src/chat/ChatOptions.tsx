@@ -1,7 +1,6 @@
 // Per-chat request options: system prompt, temperature, reasoning effort, Ollama's
 // context length, and structured output with its schema.
 import { lazy, Suspense } from 'react'
-import type { ProviderName } from '../api/rest'
 import type { ChatRequest } from '../api/types'
 import { EXAMPLE_SCHEMA } from './schemaExample'
 
@@ -31,23 +30,25 @@ export const DEFAULT_OPTIONS: Options = {
 
 export const CONTEXT_LENGTHS = [4096, 8192, 16384, 32768, 65536, 131072]
 
-/** The request fields these options set for `provider` (Ollama-only ones only for Ollama). */
-export function requestFields(options: Options, provider: ProviderName): Partial<ChatRequest> {
+/** The request fields these options set for an endpoint of `kind` (Ollama-only ones only
+ * for an endpoint of kind `ollama`, whatever it is named). */
+export function requestFields(options: Options, kind: string): Partial<ChatRequest> {
   const fields: Partial<ChatRequest> = {}
   if (options.temperatureOn) fields.temperature = options.temperature
   if (options.effort) fields.reasoning_effort = options.effort
-  if (provider === 'ollama' && options.contextLength > 0) fields.options = { num_ctx: options.contextLength }
+  if (kind === 'ollama' && options.contextLength > 0) fields.options = { num_ctx: options.contextLength }
   return fields
 }
 
 export function ChatOptions({
   value,
   onChange,
-  provider,
+  kind,
 }: {
   value: Options
   onChange: (o: Options) => void
-  provider: ProviderName
+  /** The chosen endpoint's kind (GET /models). */
+  kind: string
 }) {
   const set = <K extends keyof Options>(k: K, v: Options[K]) => onChange({ ...value, [k]: v })
   return (
@@ -93,7 +94,7 @@ export function ChatOptions({
             <option value="high">High</option>
           </select>
         </div>
-        {provider === 'ollama' ? (
+        {kind === 'ollama' ? (
           <div className="field">
             <label htmlFor="context-length">Context length</label>
             <select

@@ -90,7 +90,7 @@ export function ChatPage({ visible }: { visible: boolean }) {
     } else if (known && choice.model) {
       api.updateConversation(activeId, { provider: choice.provider, model: choice.model }).catch(() => undefined)
     }
-    chat.send(requestId, buildChatRequest(history, options, { known, provider: choice.provider, model: choice.model }, schema))
+    chat.send(requestId, buildChatRequest(history, options, { known, provider: choice.provider, model: choice.model, kind: choice.current?.kind }, schema))
   }
 
   const send = () => {
@@ -162,14 +162,14 @@ export function ChatPage({ visible }: { visible: boolean }) {
             ⚙ Options{options.structured ? ' · JSON' : ''}
           </button>
         </div>
-        {showOptions ? <ChatOptions value={options} onChange={setOptions} provider={choice.provider} /> : null}
+        {showOptions ? <ChatOptions value={options} onChange={setOptions} kind={choice.current?.kind ?? ''} /> : null}
         <ModelNotices choice={choice} pullName={pullName} onPull={setPullName} />
         <Transcript
           messages={state.messages}
           streaming={streaming}
           loadError={conversation.loadError}
           model={choice.model}
-          canPull={choice.provider === 'ollama'}
+          canPull={choice.current?.kind === 'ollama'}
           onPull={setPullName}
           onPick={(q) => {
             setText(q)

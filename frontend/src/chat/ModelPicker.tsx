@@ -51,7 +51,7 @@ export function ModelPicker({ models, provider, model, onChange, disabled }: Pro
         list={listId}
         value={model}
         disabled={disabled}
-        placeholder={provider === 'ollama' ? 'e.g. gpt-oss:20b' : 'e.g. gpt-4o-mini'}
+        placeholder={current?.kind === 'ollama' ? 'e.g. gpt-oss:20b' : 'e.g. gpt-4o-mini'}
         onChange={(e) => onChange(provider, e.target.value.trim())}
         spellCheck={false}
         autoComplete="off"
@@ -68,9 +68,9 @@ export function ModelPicker({ models, provider, model, onChange, disabled }: Pro
 /** An unavailable provider: the server's reason (it says what to do) and a way to Settings. */
 export function ProviderProblem({ p }: { p: ProviderInfo }) {
   const fallback =
-    p.name === 'openai'
-      ? 'Add your OpenAI API key in Settings.'
-      : `Start Ollama (ollama serve) or set its URL in Settings (now ${p.base_url}).`
+    p.kind === 'ollama'
+      ? `Start Ollama (ollama serve) or set its URL in Settings (now ${p.base_url}).`
+      : `Check its URL and API key in Settings → Endpoints (now ${p.base_url}).`
   return (
     <div className="notice notice-warn provider-problem" role="status">
       <strong>{providerLabel(p.name)} is unavailable</strong>

@@ -9,6 +9,8 @@ export interface RequestChoice {
   known: boolean
   provider: ProviderName
   model: string
+  /** The endpoint's kind (GET /models): what the options may send depends on it. */
+  kind?: string
 }
 
 export function buildChatRequest(
@@ -27,7 +29,7 @@ export function buildChatRequest(
       ...history.filter((m) => m.content && m.status !== 'error').map((m) => ({ role: m.role, content: m.content })),
     ],
   }
-  Object.assign(request, requestFields(options, choice.provider))
+  Object.assign(request, requestFields(options, choice.kind ?? ''))
   if (schema) request.response_format = { type: 'json_schema', json_schema: { name: 'reply', schema, strict: true } }
   return request
 }

@@ -20,19 +20,20 @@ export function useModelChoice() {
     setProvider(p)
     setModel(m)
   }
-  const ollama = data?.providers.find((p) => p.name === 'ollama')
+  const current = data?.providers.find((p) => p.name === provider)
+  // Pulling is for an endpoint of kind `ollama`, whatever it is named.
   const notPulled =
-    provider === 'ollama' &&
-    !!ollama?.available &&
+    current?.kind === 'ollama' &&
+    !!current.available &&
     !!model &&
-    !(ollama.models ?? []).some((m) => m.id === model || m.id === `${model}:latest`)
+    !(current.models ?? []).some((m) => m.id === model || m.id === `${model}:latest`)
   return {
     models,
     provider,
     model,
     pick,
     /** The provider's entry in GET /models (its availability and models). */
-    current: data?.providers.find((p) => p.name === provider),
+    current,
     /** The chosen Ollama model is not on this Ollama yet. */
     notPulled,
   }

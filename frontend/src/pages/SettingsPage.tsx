@@ -8,6 +8,7 @@ import { keys, useSettings } from '../api/queries'
 import { KeysSection } from '../keys/KeysSection'
 import { ConnectPanel } from '../connect/ConnectPanel'
 import { EndpointsSection } from '../endpoints/EndpointsSection'
+import { EndpointsSection } from '../endpoints/EndpointsSection'
 import { errorMessage } from '../api/errors'
 import type { ProviderName, ProviderTest, SettingsUpdate, SettingsView } from '../api/rest'
 import { fmtMs } from '../lib/format'
@@ -220,6 +221,8 @@ export function SettingsPage() {
       </section>
 
       <ConnectPanel settings={settings} onChange={setSettings} />
+
+      <EndpointsSection />
 
       <KeysSection />
 

@@ -13,8 +13,9 @@ const models: ModelsResponse = {
   default_provider: 'ollama',
   default_model: 'gpt-oss:20b',
   providers: [
-    { name: 'ollama', available: true, models: [{ id: 'llama3:latest' }] },
-    { name: 'openai', available: true, models: [{ id: 'gpt-4o-mini' }] },
+    // What an endpoint is comes from its kind (GET /models), never from its name.
+    { name: 'ollama', kind: 'ollama', available: true, models: [{ id: 'llama3:latest' }] },
+    { name: 'openai', kind: 'openai-compatible', available: true, models: [{ id: 'gpt-4o-mini' }] },
   ],
 } as unknown as ModelsResponse
 
