@@ -8,7 +8,7 @@ import { keys, useSettings } from '../api/queries'
 import { KeysSection } from '../keys/KeysSection'
 import { ConnectPanel } from '../connect/ConnectPanel'
 import { EndpointsSection } from '../endpoints/EndpointsSection'
-import { EndpointsSection } from '../endpoints/EndpointsSection'
+import { useEndpoints } from '../endpoints/api'
 import { errorMessage } from '../api/errors'
 import type { ProviderName, ProviderTest, SettingsUpdate, SettingsView } from '../api/rest'
 import { fmtMs } from '../lib/format'
@@ -67,6 +67,8 @@ function TestButton({ name }: { name: string }) {
 export function SettingsPage() {
   const qc = useQueryClient()
   const query = useSettings()
+  // The default endpoint is any enabled endpoint (Settings → Endpoints adds them).
+  const endpoints = useEndpoints()
   const settings = query.data ?? null
   const setSettings = (s: SettingsView) => qc.setQueryData(keys.settings, s)
   const [key, setKey] = useState('')
@@ -222,8 +224,6 @@ export function SettingsPage() {
 
       <ConnectPanel settings={settings} onChange={setSettings} />
 
-      <EndpointsSection />
-
       <KeysSection />
 
       <EndpointsSection />
@@ -268,8 +268,16 @@ export function SettingsPage() {
               value={form.default_provider}
               onChange={(e) => setForm({ ...form, default_provider: e.target.value as ProviderName })}
             >
-              <option value="ollama">Ollama</option>
-              <option value="openai">OpenAI</option>
+              {(endpoints.data?.endpoints ?? [])
+                .filter((e) => e.enabled || e.name === form.default_provider)
+                .map((e) => (
+                  <option key={e.name} value={e.name}>
+                    {providerLabel(e.name)}
+                  </option>
+                ))}
+              {endpoints.data?.endpoints.some((e) => e.name === form.default_provider) ? null : (
+                <option value={form.default_provider}>{providerLabel(form.default_provider)}</option>
+              )}
             </select>
           </div>
           <div className="field grow">
