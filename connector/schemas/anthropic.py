@@ -12,8 +12,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StrictBool,
+    StrictFloat,
+    Tag,
+)
 from typing_extensions import TypedDict
+
+from connector.schemas.strict import NonNegativeInt, PositiveInt
 
 # -- request: content blocks ---------------------------------------------------------
 
@@ -72,7 +82,8 @@ class OtherBlock(BaseModel):
 def _tag(known: frozenset[str]) -> Any:
     def tag(value: Any) -> str:
         kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
-        return kind if kind in known else "other"
+        # Not a string (`{"type": {}}`): no known block; OtherBlock rejects it.
+        return kind if isinstance(kind, str) and kind in known else "other"
 
     return tag
 
@@ -90,7 +101,7 @@ class ToolResultBlock(_Lenient):
     type: Literal["tool_result"]
     tool_use_id: str = Field(..., min_length=1)
     content: str | list[ToolResultContent] | None = None
-    is_error: bool = False
+    is_error: StrictBool = False
 
 
 _BLOCK_TYPES = frozenset(
@@ -146,18 +157,18 @@ Tool = Annotated[
 
 class ToolChoiceAuto(_Lenient):
     type: Literal["auto"]
-    disable_parallel_tool_use: bool | None = None
+    disable_parallel_tool_use: StrictBool | None = None
 
 
 class ToolChoiceAny(_Lenient):
     type: Literal["any"]
-    disable_parallel_tool_use: bool | None = None
+    disable_parallel_tool_use: StrictBool | None = None
 
 
 class ToolChoiceTool(_Lenient):
     type: Literal["tool"]
     name: str = Field(..., min_length=1)
-    disable_parallel_tool_use: bool | None = None
+    disable_parallel_tool_use: StrictBool | None = None
 
 
 class ToolChoiceNone(_Lenient):
@@ -172,7 +183,7 @@ ToolChoice = Annotated[
 
 class ThinkingEnabled(_Lenient):
     type: Literal["enabled"]
-    budget_tokens: int = Field(..., ge=1)
+    budget_tokens: PositiveInt
 
 
 class ThinkingAdaptive(_Lenient):
@@ -211,13 +222,13 @@ class CountTokensRequest(_Lenient):
 class MessagesRequest(CountTokensRequest):
     """`POST /v1/messages`, as Anthropic defines it."""
 
-    max_tokens: int = Field(..., ge=1)
+    max_tokens: PositiveInt
     stop_sequences: list[str] | None = None
-    temperature: float | None = Field(None, ge=0, le=1)
-    top_p: float | None = Field(None, ge=0, le=1)
-    top_k: int | None = Field(None, ge=0)
+    temperature: StrictFloat | None = Field(None, ge=0, le=1)
+    top_p: StrictFloat | None = Field(None, ge=0, le=1)
+    top_k: NonNegativeInt | None = None
     metadata: Metadata | None = None
-    stream: bool = False
+    stream: StrictBool = False
 
 
 # -- response and stream shapes ------------------------------------------------------

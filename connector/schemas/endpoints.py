@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from connector.providers.endpoints import EndpointName, Pricing, Target, clean_url
 from connector.schemas.settings import ApiKeyStatus
@@ -71,10 +71,10 @@ class EndpointCreate(_EndpointFields):
     name: EndpointName
     kind: str = Field(min_length=1, max_length=32)
     base_url: str
-    enabled: bool = True
+    enabled: StrictBool = True
     models: list[ModelPattern] = Field(default_factory=list, max_length=100)
     pricing: Pricing | None = Field(None, description="Default: the kind's (ollama: local).")
-    key_required: bool = False
+    key_required: StrictBool = False
     api_key: str | None = _KEY
 
 
@@ -82,10 +82,10 @@ class EndpointUpdate(_EndpointFields):
     """Any subset; the name and kind stay."""
 
     base_url: str | None = None
-    enabled: bool | None = None
+    enabled: StrictBool | None = None
     models: list[ModelPattern] | None = Field(None, max_length=100)
     pricing: Pricing | None = None
-    key_required: bool | None = None
+    key_required: StrictBool | None = None
     api_key: str | None = _KEY
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field, StrictBool, StrictFloat
+
+from connector.schemas.strict import NonNegativeInt, json_number
 
 # Every budget or limit a key (or the whole connector) can have.
 BudgetName = Literal[
@@ -17,11 +19,11 @@ class Limits(BaseModel):
     """Budgets (cloud cost in USD, tokens) per UTC day and month, and a rate limit.
     None: no limit. Local models cost nothing, so only their tokens count."""
 
-    usd_per_day: float | None = Field(None, ge=0)
-    usd_per_month: float | None = Field(None, ge=0)
-    tokens_per_day: int | None = Field(None, ge=0)
-    tokens_per_month: int | None = Field(None, ge=0)
-    requests_per_minute: int | None = Field(None, ge=0)
+    usd_per_day: StrictFloat | None = Field(None, ge=0)
+    usd_per_month: StrictFloat | None = Field(None, ge=0)
+    tokens_per_day: NonNegativeInt | None = None
+    tokens_per_month: NonNegativeInt | None = None
+    requests_per_minute: NonNegativeInt | None = None
 
 
 class BudgetUse(BaseModel):
@@ -80,8 +82,8 @@ class RequestLogSettings(BaseModel):
 
 
 class RequestLogSettingsUpdate(BaseModel):
-    enabled: bool | None = None
-    capacity: int | None = Field(None, ge=1, le=10_000)
+    enabled: StrictBool | None = None
+    capacity: Annotated[int, Field(ge=1, le=10_000), BeforeValidator(json_number)] | None = None
 
 
 class RequestLogSummary(BaseModel):

@@ -9,14 +9,32 @@ ignored, as Ollama's server ignores them.
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypedDict
+from typing import Annotated, Any, Literal, TypedDict
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictStr,
+    model_validator,
+)
+
+from connector.schemas.strict import JsonInt, PositiveInt
 
 ThinkLevel = Literal["low", "medium", "high", "max"]
 # "" is what some clients send for "no format".
 Format = Literal["json", ""] | dict[str, Any]
-KeepAlive = str | int | float
+# Strict: a duration string or seconds; `true` is neither.
+KeepAlive = StrictStr | JsonInt | StrictFloat
+# Images are bare base64 (or a base64 data URL), checked as the provider decodes them.
+Image = Annotated[
+    str,
+    Field(
+        pattern=r"^(data:[^,]*,)?(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+    ),
+]
 
 
 class _Body(BaseModel):
@@ -26,7 +44,7 @@ class _Body(BaseModel):
 class OllamaFunctionCall(_Body):
     name: str
     arguments: dict[str, Any] = Field(default_factory=dict)
-    index: int | None = None
+    index: JsonInt | None = None
 
 
 class OllamaToolCall(_Body):
@@ -38,7 +56,7 @@ class OllamaMessage(_Body):
     role: Literal["system", "user", "assistant", "tool"]
     content: str | None = ""
     thinking: str | None = None
-    images: list[str] | None = None
+    images: list[Image] | None = None
     tool_calls: list[OllamaToolCall] | None = None
     tool_name: str | None = None
     tool_call_id: str | None = None
@@ -48,7 +66,7 @@ class _Generation(_Body):
     model: str = Field(..., min_length=1)
     format: Format | None = None
     options: dict[str, Any] | None = None
-    stream: bool = True
+    stream: StrictBool = True
     keep_alive: KeepAlive | None = None
     # Strict: Ollama takes true/false or a level; "yes" is not a boolean there.
     think: StrictBool | ThinkLevel | None = None
@@ -69,16 +87,26 @@ class OllamaGenerateRequest(_Generation):
     suffix: str | None = None
     system: str | None = None
     template: str | None = None
-    context: list[int] | None = None
-    raw: bool | None = None
-    images: list[str] | None = None
+    context: list[JsonInt] | None = None
+    raw: StrictBool | None = None
+    images: list[Image] | None = None
 
 
 class _Named(_Body):
-    """Ollama takes `model`, and `name` from older clients."""
+    """Ollama takes `model`, and `name` from older clients: one of them, not empty."""
 
-    model: str | None = None
-    name: str | None = None
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["model"], "properties": {"model": {"type": "string"}}},
+                {"required": ["name"], "properties": {"name": {"type": "string"}}},
+            ]
+        },
+    )
+
+    model: str | None = Field(None, min_length=1)
+    name: str | None = Field(None, min_length=1)
 
     @model_validator(mode="after")
     def _some_name(self) -> _Named:
@@ -92,12 +120,12 @@ class _Named(_Body):
 
 
 class OllamaShowRequest(_Named):
-    verbose: bool | None = None
+    verbose: StrictBool | None = None
 
 
 class OllamaPullRequest(_Named):
-    insecure: bool | None = None
-    stream: bool = True
+    insecure: StrictBool | None = None
+    stream: StrictBool = True
 
 
 class OllamaDeleteRequest(_Named):
@@ -109,10 +137,10 @@ class OllamaEmbedRequest(_Body):
 
     model: str = Field(..., min_length=1)
     input: str | list[str]
-    truncate: bool | None = None
+    truncate: StrictBool | None = None
     options: dict[str, Any] | None = None
     keep_alive: KeepAlive | None = None
-    dimensions: int | None = Field(None, ge=1)
+    dimensions: PositiveInt | None = None
 
     @property
     def inputs(self) -> list[str]:

@@ -95,7 +95,7 @@ async def _load(
     return JSONResponse(answer)
 
 
-@router.get("/api/version")
+@router.get("/api/version", responses=_ERRORS)
 @router.head("/api/version", include_in_schema=False)
 async def version() -> dict[str, str]:
     """The Ollama version this API matches (clients check it; see docs/API.md)."""
@@ -184,7 +184,12 @@ async def pull(body: OllamaPullRequest, models: ModelsDep) -> Response:
     return JSONResponse(last)
 
 
-@router.delete("/api/delete", responses=_ERRORS)
+# Ollama answers a delete with an empty 200.
+@router.delete(
+    "/api/delete",
+    response_class=Response,
+    responses={**_ERRORS, 200: {"description": "Deleted (no body)", "content": {}}},
+)
 async def delete(body: OllamaDeleteRequest, models: ModelsDep) -> Response:
     await models.delete(body.model_name)
     return Response(status_code=200)

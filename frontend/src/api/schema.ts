@@ -2408,6 +2408,10 @@ export interface components {
             model?: string | null;
             /** Name */
             name?: string | null;
+        } | {
+            model: string;
+        } | {
+            name: string;
         };
         /**
          * OllamaEmbedRequest
@@ -2534,6 +2538,10 @@ export interface components {
              * @default true
              */
             stream: boolean;
+        } | {
+            model: string;
+        } | {
+            name: string;
         };
         /** OllamaShowRequest */
         OllamaShowRequest: {
@@ -2543,6 +2551,10 @@ export interface components {
             name?: string | null;
             /** Verbose */
             verbose?: boolean | null;
+        } | {
+            model: string;
+        } | {
+            name: string;
         };
         /** OllamaToolCall */
         OllamaToolCall: {
@@ -3730,14 +3742,12 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Successful Response */
+            /** @description Deleted (no body) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": unknown;
-                };
+                content?: never;
             };
             /** @description Bad Request */
             400: {
@@ -4857,22 +4867,26 @@ export interface operations {
                     };
                 };
             };
-            /** @description The body is not valid JSON, or the request is not one this route can serve. */
+            /** @description Bad Request */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": {
+                        error?: string;
+                    };
                 };
             };
-            /** @description A token is required (CONNECTOR_API_TOKEN) and was missing or wrong. */
+            /** @description Unauthorized */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": {
+                        error?: string;
+                    };
                 };
             };
             /** @description Refused: an unexpected Host or Origin, or a change only this machine may make. */
@@ -4881,7 +4895,86 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": {
+                        error?: string;
+                    };
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: string;
+                    };
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: string;
+                    };
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: string;
+                    };
+                };
+            };
+            /** @description Not Implemented */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: string;
+                    };
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: string;
+                    };
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: string;
+                    };
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: string;
+                    };
                 };
             };
         };
