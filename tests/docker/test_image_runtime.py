@@ -85,7 +85,12 @@ def test_listens_on_every_interface_at_port(container: ImageProcess) -> None:
     out = logs.both
     assert "Started server process [1]" in out  # PID 1, as the CMD is in a container
     settings = httpx.get(container.url + "/settings").json()
-    assert settings["listen"] == {"host": "0.0.0.0", "port": container.port}
+    # `url` is the address a program on this machine uses (loopback, for a 0.0.0.0 bind).
+    assert settings["listen"] == {
+        "host": "0.0.0.0",
+        "port": container.port,
+        "url": f"http://127.0.0.1:{container.port}",
+    }
     assert settings["keyring_available"] is False  # CONNECTOR_KEY_STORE=memory
 
 
@@ -114,7 +119,9 @@ def test_serves_the_web_ui(container: ImageProcess) -> None:
         "import connector, pathlib; print((pathlib.Path("
         "connector.__file__).parent / 'static' / 'index.html').read_text())",
     )
-    response = httpx.get(container.url + "/", follow_redirects=True)
+    # As a browser asks: a program (no text/html in Accept) gets Ollama's probe answer.
+    browser = {"accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    response = httpx.get(container.url + "/", headers=browser, follow_redirects=True)
     assert response.status_code == 200
     assert response.url.path.startswith("/app")  # / opens the first page of the UI
     assert response.headers["content-type"].startswith("text/html")
