@@ -95,8 +95,10 @@ def test_frozen_headless_serves_health_spa_and_chat(
         assert app.proc.poll() is None, app.output()[-4000:]
         assert http("GET", f"{base}/healthz") == (200, {"status": "ok"})
 
-        status, page = http("GET", f"{base}/")
+        # As a browser asks; a program's GET / gets Ollama's "Ollama is running".
+        status, page = http("GET", f"{base}/", headers={"Accept": "text/html"})
         assert status == 200 and 'id="root"' in page, page[:500]
+        assert http("GET", f"{base}/") == (200, "Ollama is running")
         status, page = http("GET", f"{base}/app/chat")
         assert status == 200 and 'id="root"' in page
         script = page.split('src="', 1)[1].split('"', 1)[0]
