@@ -110,10 +110,16 @@ def test_sse_first_token_arrives_long_before_the_last(connector: str, llama: Lla
 
 
 def test_stream_true_on_chat_completions_streams_too(connector: str) -> None:
-    request = body(SHORT_PROMPT, max_tokens=32, stream=True)
+    # The usage chunk comes only when asked for, as OpenAI sends it.
+    asked = body(SHORT_PROMPT, max_tokens=32, stream=True, stream_options={"include_usage": True})
     with httpx.Client(timeout=120) as client:
-        timed = read_stream(client, f"{connector}/chat/completions", request)
+        timed = read_stream(client, f"{connector}/chat/completions", asked)
+        plain = read_stream(
+            client, f"{connector}/chat/completions", {**asked, "stream_options": None}
+        )
     assert timed.events[-1] == DONE
     assert timed.events[-2]["choices"] == []
     assert "Paris" in timed.text
     assert timed.events[-2]["usage"]["completion_tokens"] > 0
+    assert plain.events[-1] == DONE and plain.text == timed.text
+    assert all(event["choices"] for event in plain.events[:-1])
