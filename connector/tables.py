@@ -39,7 +39,7 @@ class UsageRecord(SQLModel, table=True):
     surface: str = Field(max_length=16)
     client: str = Field(default="unknown", max_length=64, index=True)
     kind: str = Field(default="chat", max_length=8)
-    provider: str = Field(max_length=16)
+    provider: str = Field(max_length=32)
     model: str = Field(max_length=200)
     status: str = Field(max_length=16)
     error_type: str | None = Field(default=None, max_length=64)
@@ -75,7 +75,7 @@ class UsageInflight(SQLModel, table=True):
     surface: str = Field(max_length=16)
     client: str = Field(default="unknown", max_length=64)
     kind: str = Field(default="chat", max_length=8)
-    provider: str = Field(max_length=16)
+    provider: str = Field(max_length=32)
     model: str = Field(max_length=200)
     structured: bool = False
     key_id: str | None = Field(default=None, max_length=32)
@@ -87,7 +87,7 @@ class Conversation(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=32)
     title: str = Field(max_length=200)
-    provider: str | None = Field(default=None, max_length=16)
+    provider: str | None = Field(default=None, max_length=32)
     model: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow, index=True)

@@ -27,6 +27,11 @@ def upgrade() -> None:
         "usage_record", sa.Column("saved_usd", sa.Float(), nullable=False, server_default="0")
     )
     op.create_index("ix_usage_record_endpoint", "usage_record", ["endpoint"])
+    # Endpoint names run to 32 characters and fill the provider columns; SQLite does
+    # not enforce VARCHAR lengths (and would rebuild each table to change one).
+    if op.get_bind().dialect.name != "sqlite":
+        for table in ("usage_record", "usage_inflight", "conversation"):
+            op.alter_column(table, "provider", type_=sa.String(32))
     op.execute("UPDATE usage_record SET endpoint = provider, tried = provider")
     op.execute(
         "UPDATE usage_record SET saved_usd = COALESCE(reference_cost_usd, 0) "
