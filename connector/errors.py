@@ -45,16 +45,6 @@ class ConnectorError(Exception):
         self.code = code
         self.headers = headers or {}
 
-    def to_body(self) -> dict[str, Any]:
-        return {
-            "error": {
-                "message": self.message,
-                "type": self.error_type,
-                "param": self.param,
-                "code": self.code,
-            }
-        }
-
 
 class BadRequestError(ConnectorError):
     status_code = 400
