@@ -84,9 +84,9 @@ class Totals(BaseModel):
     saved_usd: float = 0.0
 
 
-class ModelUsage(BaseModel):
-    provider: ProviderName
-    model: str
+class _Spend(BaseModel):
+    """What every breakdown row counts, beside the columns it is grouped by."""
+
     requests: int
     errors: int
     prompt_tokens: int
@@ -95,6 +95,11 @@ class ModelUsage(BaseModel):
     total_tokens: int
     cost_usd: float
     saved_usd: float
+
+
+class ModelUsage(_Spend):
+    provider: ProviderName
+    model: str
     avg_latency_ms: float | None
     avg_ttft_ms: float | None
     tokens_per_s: float | None
@@ -108,54 +113,30 @@ class SeriesPoint(BaseModel):
     saved_usd: float
 
 
-class ClientSurfaceUsage(BaseModel):
+class ClientSurfaceUsage(_Spend):
     """One calling program on one surface: what it spent (the Monitoring page's
     "By client" table)."""
 
     client: str
     surface: Surface
-    requests: int
-    errors: int
     embeds: int = Field(description="Embedding calls among `requests`.")
-    prompt_tokens: int
-    completion_tokens: int
-    reasoning_tokens: int
-    total_tokens: int
-    cost_usd: float
-    saved_usd: float
     avg_latency_ms: float | None
 
 
-class EndpointUsage(BaseModel):
+class EndpointUsage(_Spend):
     """One endpoint: what it served (the Monitoring page's "By endpoint" table)."""
 
     endpoint: str
-    requests: int
-    errors: int
     fallbacks: int = Field(description="Requests it served after another endpoint failed.")
-    prompt_tokens: int
-    completion_tokens: int
-    reasoning_tokens: int
-    total_tokens: int
-    cost_usd: float
-    saved_usd: float
     avg_latency_ms: float | None
     avg_ttft_ms: float | None
 
 
-class KeyUsage(BaseModel):
+class KeyUsage(_Spend):
     """One app key: what its requests spent (the Monitoring page's "By key" table)."""
 
     key_id: str | None = Field(description="Null: requests made without a key.")
     key_name: str | None = None
-    requests: int
-    errors: int
-    prompt_tokens: int
-    completion_tokens: int
-    reasoning_tokens: int
-    total_tokens: int
-    cost_usd: float
-    saved_usd: float
     avg_latency_ms: float | None
     avg_overhead_ms: float | None
 
