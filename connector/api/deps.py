@@ -11,6 +11,8 @@ from connector.api.security import is_loopback_ip
 from connector.errors import ForbiddenError
 from connector.services.chat import ChatService
 from connector.services.container import Services
+from connector.services.embeddings import EmbeddingService
+from connector.services.responses_store import ResponsesStore
 
 
 def _services(conn: HTTPConnection) -> Services:
@@ -26,6 +28,14 @@ async def get_services(conn: HTTPConnection) -> Services:
 
 async def get_chat(conn: HTTPConnection) -> ChatService:
     return _services(conn).chat
+
+
+async def get_embeddings(conn: HTTPConnection) -> EmbeddingService:
+    return _services(conn).embeddings
+
+
+async def get_responses_store(conn: HTTPConnection) -> ResponsesStore:
+    return _services(conn).responses
 
 
 async def require_settings_writer(conn: HTTPConnection) -> None:
@@ -45,4 +55,6 @@ async def require_settings_writer(conn: HTTPConnection) -> None:
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 ChatDep = Annotated[ChatService, Depends(get_chat)]
+EmbeddingsDep = Annotated[EmbeddingService, Depends(get_embeddings)]
+ResponsesStoreDep = Annotated[ResponsesStore, Depends(get_responses_store)]
 SettingsWriter = Depends(require_settings_writer)

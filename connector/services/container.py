@@ -21,11 +21,13 @@ from connector.services.app_keys import AppKeyService
 from connector.services.budgets import BudgetService
 from connector.services.chat import ChatService
 from connector.services.conversations import ConversationService
+from connector.services.embeddings import EmbeddingService
 from connector.services.endpoints import EndpointService
 from connector.services.metrics import PrometheusMetrics
 from connector.services.monitor import MonitorHub
 from connector.services.profile import ProfileService
 from connector.services.request_log import RequestLog
+from connector.services.responses_store import ResponsesStore
 from connector.services.settings import RuntimeSettings
 from connector.services.shutdown import ShutdownCoordinator
 from connector.services.usage import UsageService
@@ -44,6 +46,8 @@ class Services:
     usage: UsageService
     shutdown: ShutdownCoordinator
     chat: ChatService
+    embeddings: EmbeddingService
+    responses: ResponsesStore
     conversations: ConversationService
     profile: ProfileService
     budgets: BudgetService
@@ -82,6 +86,8 @@ class Services:
             usage=usage,
             shutdown=shutdown,
             chat=ChatService(providers, runtime, usage, hub, shutdown, budgets, request_log),
+            embeddings=EmbeddingService(providers, runtime, usage, hub, budgets),
+            responses=ResponsesStore(engine),
             conversations=ConversationService(engine),
             profile=ProfileService(engine),
             endpoint_keys=endpoint_keys,

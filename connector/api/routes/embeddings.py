@@ -6,8 +6,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from connector.api.deps import EmbeddingsDep
 from connector.api.routes.chat import ERRORS
-from connector.api.routes.ollama import EmbeddingsDep
 from connector.api.sse import cancel_on_disconnect
 from connector.dialects.openai_embeddings import embeddings_body
 from connector.providers.base import EmbedCall

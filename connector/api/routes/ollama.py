@@ -10,7 +10,7 @@ from typing import Annotated, Any, ClassVar
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
-from connector.api.deps import ChatDep, ServicesDep
+from connector.api.deps import ChatDep, EmbeddingsDep, ServicesDep
 from connector.api.sse import NDJSON_MEDIA_TYPE, cancel_on_disconnect, open_stream
 from connector.dialects import ollama
 from connector.errors import ConnectorError, MethodNotAllowedError
@@ -56,14 +56,7 @@ async def _models(services: ServicesDep) -> OllamaModels:
     return OllamaModels(services.providers, services.runtime.default_provider)
 
 
-async def _embeddings(services: ServicesDep) -> EmbeddingService:
-    return EmbeddingService(
-        services.providers, services.runtime, services.usage, services.hub, services.budgets
-    )
-
-
 ModelsDep = Annotated[OllamaModels, Depends(_models)]
-EmbeddingsDep = Annotated[EmbeddingService, Depends(_embeddings)]
 
 
 async def _drain(stream: ChatStream) -> ChatCompletion:

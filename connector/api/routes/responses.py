@@ -8,11 +8,10 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from starlette.requests import HTTPConnection
 
-from connector.api.deps import ChatDep
+from connector.api.deps import ChatDep, ResponsesStoreDep
 from connector.api.routes.chat import ERRORS
 from connector.api.sse import cancel_on_disconnect, open_stream
 from connector.dialects import openai_responses
@@ -24,16 +23,7 @@ from connector.schemas.responses import (
     ResponsesRequest,
 )
 from connector.services.callers import Caller
-from connector.services.container import Services
-from connector.services.responses_store import Order, ResponsesStore
-
-
-async def get_store(conn: HTTPConnection) -> ResponsesStore:
-    services: Services = conn.app.state.services
-    return ResponsesStore(services.engine)
-
-
-StoreDep = Annotated[ResponsesStore, Depends(get_store)]
+from connector.services.responses_store import Order
 
 _CREATE_DOC: dict[int | str, dict[str, Any]] = {
     **ERRORS,
@@ -50,7 +40,7 @@ router = APIRouter(tags=["responses"])
 @router.post("/v1/responses", responses=_CREATE_DOC, description=_STREAM_NOTE)
 @router.post("/responses", include_in_schema=False)
 async def create_response(
-    body: ResponsesRequest, request: Request, chat: ChatDep, store: StoreDep
+    body: ResponsesRequest, request: Request, chat: ChatDep, store: ResponsesStoreDep
 ) -> Response:
     history: list[Any] = []
     if body.previous_response_id:
@@ -72,13 +62,13 @@ async def create_response(
 
 @router.get("/v1/responses/{response_id}", responses={**ERRORS, 200: {"model": ResponseObject}})
 @router.get("/responses/{response_id}", include_in_schema=False)
-async def get_response(response_id: str, store: StoreDep) -> Response:
+async def get_response(response_id: str, store: ResponsesStoreDep) -> Response:
     return Response(await store.get(response_id), media_type="application/json")
 
 
 @router.delete("/v1/responses/{response_id}", responses=ERRORS)
 @router.delete("/responses/{response_id}", include_in_schema=False)
-async def delete_response(response_id: str, store: StoreDep) -> DeletedResponse:
+async def delete_response(response_id: str, store: ResponsesStoreDep) -> DeletedResponse:
     return await store.delete(response_id)
 
 
@@ -86,7 +76,7 @@ async def delete_response(response_id: str, store: StoreDep) -> DeletedResponse:
 @router.get("/responses/{response_id}/input_items", include_in_schema=False)
 async def list_input_items(
     response_id: str,
-    store: StoreDep,
+    store: ResponsesStoreDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     order: Order = "desc",
     after: str | None = None,
