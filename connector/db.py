@@ -8,13 +8,20 @@ an existing database in place.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import create_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+# A migration script's own identifiers, as Alembic's template writes them.
+_REVISION = re.compile(r"^revision\s*(?::[^=]*)?=\s*['\"]([^'\"]+)['\"]", re.MULTILINE)
+_DOWN = re.compile(r"^down_revision\s*(?::[^=]*)?=\s*(.+)$", re.MULTILINE)
+_QUOTED = re.compile(r"['\"]([^'\"]+)['\"]")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -44,8 +51,43 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def migrate(engine: Engine) -> None:
-    # Imported here: Alembic is only needed once, at start-up, off the event loop.
+def head_revision(versions: Path = MIGRATIONS / "versions") -> str | None:
+    """The newest migration's revision, read from the scripts' text (no Alembic import);
+    None when the scripts do not form one line with a single head."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in versions.glob("*.py"):
+        source = script.read_text(encoding="utf-8")
+        found = _REVISION.search(source)
+        down = _DOWN.search(source)
+        if found is None or down is None:
+            return None
+        revisions.add(found.group(1))
+        parents.update(_QUOTED.findall(down.group(1)))
+    heads = revisions - parents
+    return next(iter(heads)) if len(heads) == 1 else None
+
+
+def _current_revisions(engine: Engine) -> set[str] | None:
+    """The revisions the database says it is at; None where it has no version table."""
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT version_num FROM alembic_version"))
+            return {row[0] for row in rows}
+    except DBAPIError:
+        return None
+
+
+def migrate(engine: Engine) -> bool:
+    """Bring the database to the newest schema; False when it was there already.
+
+    A database at head (every start but the first after an install or upgrade) is told
+    apart with one query, without importing Alembic: its machinery costs about 0.1 s
+    of CPU and 10 MB that the process would then hold for good."""
+    head = head_revision()
+    if head is not None and _current_revisions(engine) == {head}:
+        return False
+    # Imported here: Alembic is only needed when there is something to migrate.
     from alembic import command
     from alembic.config import Config
 
@@ -54,3 +96,4 @@ def migrate(engine: Engine) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+    return True

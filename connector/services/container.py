@@ -13,10 +13,9 @@ from connector.config import Settings
 from connector.db import make_engine, migrate
 from connector.endpoint_keys import EndpointKeys
 from connector.providers import endpoints as endpoint_config
-from connector.providers import openai as openai_provider
 from connector.providers.registry import ProviderRegistry
 from connector.secrets import KeyStore
-from connector.services import pricing
+from connector.services import pricing, structured
 from connector.services.app_keys import AppKeyService
 from connector.services.budgets import BudgetService
 from connector.services.chat import ChatService
@@ -107,12 +106,14 @@ class Services:
             self.app_keys.load()
             self.request_log.load()
             self.endpoints.load()
-            pricing.warm_up(self.runtime.reference_model)
 
         await asyncio.to_thread(blocking_start)
         await self.usage.start()
-        # Not awaited: the server answers while the OpenAI SDK imports in a thread.
-        self.warmed_up = asyncio.get_running_loop().run_in_executor(None, _warm_up, settle_heap)
+        # Not awaited: the server answers while the OpenAI SDK, the price tables and
+        # the JSON Schema validator load in a thread.
+        self.warmed_up = asyncio.get_running_loop().run_in_executor(
+            None, _warm_up, self.runtime.reference_model, settle_heap
+        )
         # The model catalogue's first listing, once the SDK is in: listing an
         # OpenAI-compatible endpoint needs it, and importing it on the event loop (or
         # waiting there for the thread's import lock) stalled every request for about
@@ -128,10 +129,13 @@ class Services:
         self.engine.dispose()
 
 
-def _warm_up(settle_heap: bool) -> None:
-    openai_provider.preload()
+def _warm_up(reference_model: str, settle_heap: bool) -> None:
+    # After start-up rather than before it: a first request's cost is reckoned at its
+    # end, by which time the tables are in (or it waits there for the rest of the load).
+    pricing.warm_up(reference_model)
+    structured.warm_up()
     if settle_heap:
-        # What is loaded by now (FastAPI, pydantic, SQLAlchemy, the SDK) lives as long
+        # What is loaded by now (FastAPI, pydantic, SQLAlchemy, the prices) lives as long
         # as the process. Freezing it takes it out of the cycle collector's view: full
         # collections had been pausing the event loop for 60-115 ms, stalling every
         # open stream at once. Only for a process that owns its heap (the server and
