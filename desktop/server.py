@@ -16,12 +16,12 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import uvicorn
-
-from connector.serving import GracefulServer, drain_grace
 from desktop.ports import socket_port
+
+if TYPE_CHECKING:
+    import uvicorn
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,12 @@ class EmbeddedServer:
 
     def _run(self) -> None:
         try:
+            # Imported here, in the server's thread: uvicorn (with asyncio and click) is
+            # not on the window's path to the screen.
+            import uvicorn
+
+            from connector.serving import GracefulServer
+
             config = uvicorn.Config(
                 self._build(),
                 host=self.host,
@@ -120,6 +126,8 @@ class EmbeddedServer:
         if self._thread.ident is None or not self._thread.is_alive():
             self.sock.close()
             return True
+        from connector.serving import drain_grace
+
         app = self._server.config.app if self._server is not None else None
         limit = self.grace + drain_grace(app) + 2.0 if timeout is None else timeout
         deadline = time.monotonic() + limit
