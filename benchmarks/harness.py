@@ -103,6 +103,30 @@ def take_cpus(enabled: bool) -> tuple[set[int] | None, set[int] | None]:
     return mine, others
 
 
+def connector_env(upstream: str, api_key: str, data_dir: str, ollama: str | None) -> dict[str, str]:
+    """The environment the connector is benchmarked in: usage recording on, data in
+    `data_dir`, `upstream` (OpenAI-compatible) and `ollama` (Ollama's API) as its
+    endpoints, nothing inherited that configures it otherwise."""
+    return {
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("CONNECTOR_", "OPENAI_", "OLLAMA_"))
+        },
+        **({"OLLAMA_BASE_URL": ollama} if ollama else {}),
+        "OPENAI_BASE_URL": upstream,
+        "OPENAI_API_KEY": api_key,
+        "CONNECTOR_DATA_DIR": data_dir,
+        "CONNECTOR_KEY_STORE": "memory",
+        "CONNECTOR_LOG_LEVEL": "warning",
+        "PYTHONPATH": str(REPO),
+    }
+
+
+def connector_command(port: int) -> list[str]:
+    return [sys.executable, "-m", "connector", "serve", "--host", "127.0.0.1", "--port", str(port)]
+
+
 @contextmanager
 def running_connector(
     upstream: str,
@@ -116,32 +140,23 @@ def running_connector(
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="connector-bench-") as data_dir:
-        env = {
-            **{
-                k: v
-                for k, v in os.environ.items()
-                if not k.startswith(("CONNECTOR_", "OPENAI_", "OLLAMA_"))
-            },
-            **({"OLLAMA_BASE_URL": ollama} if ollama else {}),
-            "OPENAI_BASE_URL": upstream,
-            "OPENAI_API_KEY": api_key,
-            "CONNECTOR_DATA_DIR": data_dir,
-            "CONNECTOR_KEY_STORE": "memory",
-            "CONNECTOR_LOG_LEVEL": "warning",
-            "PYTHONPATH": str(REPO),
-        }
-        cmd = [sys.executable, "-m", "connector", "serve", "--host", "127.0.0.1"]
-        proc = subprocess.Popen([*cmd, "--port", str(port)], env=env, cwd=data_dir)
+        env = connector_env(upstream, api_key, data_dir, ollama)
+        proc = subprocess.Popen(connector_command(port), env=env, cwd=data_dir)
         pin(proc.pid, cpus)
         try:
             wait_healthy(url, proc, timeout=60)
             yield url, proc.pid
         finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_process(proc)
+
+
+def stop_process(proc: subprocess.Popen[Any]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def nodelay_socket_options() -> list[tuple[int, int, int]]:

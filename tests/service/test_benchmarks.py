@@ -45,3 +45,42 @@ def test_bench_throughput_on_the_fake_upstream() -> None:
     assert "clean paced streams: 4" in out
     # 10 warm-up requests, 30 in the rate steps and 6 streams, each recorded once.
     assert "usage records 46 of 46 requests (0 errors, 0 cancelled)" in out
+
+
+GOAL_ROWS = (
+    "added latency, blocking, c=1, p50 / p99 (ms)",
+    "added time to first token, p50 (ms)",
+    "added inter-chunk gap, p99 (ms)",
+    "highest open-loop rate, 0 errors, added p99 < 10 ms (req/s)",
+    "closed loop, 8 connections (req/s)",
+    "concurrent paced streams (5 x 20 ms), all clean",
+    "RSS after start / peak under load (MB)",
+    "process exec -> first proxied 200 (s)",
+)
+_NUMBER = r"[+-]?[\d,]+(?:\.\d+)?"
+
+
+def test_bench_goals_prints_every_goal_row_for_every_surface() -> None:
+    out = _run("bench_goals.py", "--quick")
+    tables = re.split(r"^## ", out, flags=re.M)[1:]
+    assert [t.split(":")[0] for t in tables] == ["v1", "ollama", "anthropic", "responses"], out
+    for text in tables:
+        rows = {
+            cells[0]: cells[1:]
+            for line in text.splitlines()
+            if line.startswith("| ") and not line.startswith("| metric")
+            for cells in [[c.strip() for c in line.strip("|").split("|")]]
+        }
+        assert list(rows) == list(GOAL_ROWS), text
+        for label, (direct, relay, connector, relay_added, added, goal, met) in rows.items():
+            # A gateway's own process figures have no direct counterpart.
+            own = "RSS" in label or "exec" in label
+            measured = [relay, connector] if own else [direct, relay, connector]
+            if label.startswith("added"):
+                measured += [relay_added, added]
+            for cell in measured:
+                assert re.fullmatch(rf"{_NUMBER}( / {_NUMBER})?", cell), (label, cell)
+            assert goal.startswith(("<=", ">=")) and met in ("yes", "no"), (label, goal, met)
+        # Every request routed through the connector left exactly one usage record.
+        found = re.search(r"^usage records: (\d+) of (\d+) routed requests$", text, re.M)
+        assert found and found.group(1) == found.group(2) and int(found.group(1)) > 0, text

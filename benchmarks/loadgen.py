@@ -1,0 +1,227 @@
+"""The benchmarks' load generator: a minimal HTTP/1.1 keep-alive client on asyncio
+streams (run under uvloop) that sends pre-encoded requests and times the answer's
+chunks as they arrive. Cheaper per request than httpx or aiohttp, so one core drives
+the mock and a gateway well past the rates the goals name; the direct rate to the mock
+is printed with every run to show the ceiling.
+
+Every measurement here returns numbers; which gateway or surface they belong to is the
+caller's business.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a request goes, as bytes ready to write, and what marks a streamed chunk
+    that carries output text."""
+
+    host: str
+    port: int
+    blocking: bytes
+    streaming: bytes
+    text: re.Pattern[bytes]
+
+
+def encode(
+    host: str, port: int, path: str, body: bytes, headers: dict[str, str] | None = None
+) -> bytes:
+    lines = [
+        f"POST {path} HTTP/1.1",
+        f"Host: {host}:{port}",
+        "Content-Type: application/json",
+        "User-Agent: connector-bench",
+        f"Content-Length: {len(body)}",
+        *(f"{k}: {v}" for k, v in (headers or {}).items()),
+    ]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+@dataclass
+class Answer:
+    status: int
+    # perf_counter() at each chunk that carried output text (streams only).
+    text_at: list[float] = field(default_factory=list)
+
+
+class BadAnswer(Exception):
+    """The server's answer was not HTTP/1.1 this client can read."""
+
+
+class Connection:
+    """One keep-alive connection; one request at a time."""
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+
+    async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        if self._reader is None or self._writer is None or self._writer.is_closing():
+            self._reader, self._writer = await asyncio.open_connection(
+                self.target.host, self.target.port, limit=1 << 20
+            )
+        return self._reader, self._writer
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        self._reader = self._writer = None
+
+    async def send(self, request: bytes, text: re.Pattern[bytes] | None = None) -> Answer:
+        """Write `request`, read the whole answer; with `text`, note when each chunk
+        that matches it arrived. Any failure closes the connection and raises."""
+        try:
+            return await self._send(request, text)
+        except BaseException:
+            self.close()
+            raise
+
+    async def _send(self, request: bytes, text: re.Pattern[bytes] | None) -> Answer:
+        reader, writer = await self._open()
+        writer.write(request)
+        head = await reader.readuntil(b"\r\n\r\n")
+        if not head.startswith(b"HTTP/1.1 "):
+            raise BadAnswer(head[:40])
+        answer = Answer(int(head[9:12]))
+        lowered = head.lower()
+        found = re.search(rb"\r\ncontent-length: *(\d+)", lowered)
+        if found:
+            body = await reader.readexactly(int(found.group(1)))
+            if text is not None and text.search(body):
+                answer.text_at.append(time.perf_counter())
+        elif b"\r\ntransfer-encoding: chunked" in lowered:
+            while True:
+                size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+                if size == 0:
+                    await reader.readuntil(b"\r\n")  # no trailers are sent
+                    break
+                data = await reader.readexactly(size + 2)
+                if text is not None and text.search(data):
+                    answer.text_at.append(time.perf_counter())
+        else:
+            raise BadAnswer(b"neither a length nor chunks")
+        if b"\r\nconnection: close" in lowered:
+            self.close()
+        return answer
+
+
+async def blocking_ms(conn: Connection) -> float:
+    started = time.perf_counter()
+    answer = await conn.send(conn.target.blocking)
+    elapsed = (time.perf_counter() - started) * 1000
+    if answer.status != 200:
+        raise BadAnswer(f"status {answer.status}".encode())
+    return elapsed
+
+
+@dataclass
+class Stream:
+    ttft_ms: float
+    gaps_ms: list[float]
+
+
+async def stream(conn: Connection) -> Stream:
+    started = time.perf_counter()
+    answer = await conn.send(conn.target.streaming, conn.target.text)
+    if answer.status != 200 or not answer.text_at:
+        raise BadAnswer(f"status {answer.status}, {len(answer.text_at)} text chunks".encode())
+    gaps = [(b - a) * 1000 for a, b in pairwise(answer.text_at)]
+    return Stream((answer.text_at[0] - started) * 1000, gaps)
+
+
+async def closed_loop(target: Target, connections: int, seconds: float) -> tuple[int, int]:
+    """(answers, failures) from `connections` clients each sending the next request as
+    soon as the last one is answered, for `seconds`."""
+    deadline = time.perf_counter() + seconds
+    done = failed = 0
+
+    async def client() -> None:
+        nonlocal done, failed
+        conn = Connection(target)
+        while time.perf_counter() < deadline:
+            try:
+                answer = await conn.send(target.blocking)
+            except (OSError, asyncio.IncompleteReadError, BadAnswer, ValueError):
+                failed += 1
+                continue
+            if answer.status == 200:
+                done += 1
+            else:
+                failed += 1
+        conn.close()
+
+    await asyncio.gather(*(client() for _ in range(connections)))
+    return done, failed
+
+
+@dataclass
+class RateStep:
+    latencies_ms: list[float]
+    failures: int
+
+
+async def open_loop(target: Target, rate: float, seconds: float, limit_s: float) -> RateStep:
+    """Requests leave on a fixed schedule whether or not earlier ones have answered,
+    each timed from its scheduled start, so a server that falls behind shows it. Idle
+    connections are reused; a new one opens when all are busy."""
+    total = max(1, round(rate * seconds))
+    idle: list[Connection] = []
+    latencies: list[float] = []
+    failures = 0
+
+    async def one(scheduled: float) -> None:
+        nonlocal failures
+        conn = idle.pop() if idle else Connection(target)
+        try:
+            async with asyncio.timeout(limit_s):
+                answer = await conn.send(target.blocking)
+        except (OSError, TimeoutError, asyncio.IncompleteReadError, BadAnswer, ValueError):
+            failures += 1
+            return
+        idle.append(conn)
+        if answer.status != 200:
+            failures += 1
+            return
+        latencies.append((time.perf_counter() - scheduled) * 1000)
+
+    start = time.perf_counter() + 0.001
+    tasks = []
+    for i in range(total):
+        scheduled = start + i / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(scheduled)))
+    await asyncio.gather(*tasks)
+    for conn in idle:
+        conn.close()
+    return RateStep(latencies, failures)
+
+
+async def paced_streams(
+    target: Target, count: int, ramp: float, limit_s: float
+) -> tuple[list[float], int]:
+    """`count` concurrent streams, each on its own connection, starting evenly over
+    `ramp` seconds as users arrive: the largest gap each saw between two text chunks,
+    and how many failed."""
+
+    async def one(i: int) -> float:
+        await asyncio.sleep(ramp * i / count)
+        conn = Connection(target)
+        try:
+            async with asyncio.timeout(limit_s):
+                got = await stream(conn)
+        finally:
+            conn.close()
+        return max(got.gaps_ms, default=0.0)
+
+    results = await asyncio.gather(*(one(i) for i in range(count)), return_exceptions=True)
+    worst = [r for r in results if isinstance(r, float)]
+    return worst, count - len(worst)
