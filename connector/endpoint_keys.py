@@ -13,13 +13,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-
-import keyring.errors
-from keyring.backend import KeyringBackend
+from typing import TYPE_CHECKING
 
 from connector.providers.endpoints import SEED_OPENAI
 from connector.schemas import ApiKeyStatus, KeyStorage
 from connector.secrets import SERVICE, KeyStore, hint, usable_keyring
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ class EndpointKeys:
         backend = self._keyring()
         if backend is None:
             return
+        import keyring.errors  # only where a keyring is in use (see connector.secrets)
+
         for name in names:
             if name == self._legacy:
                 continue
@@ -98,6 +101,8 @@ class EndpointKeys:
         storage: KeyStorage = "memory"
         backend = self._keyring()
         if backend is not None:
+            import keyring.errors
+
             try:
                 backend.set_password(SERVICE, entry_name(name), key)
                 storage = "keyring"
@@ -114,6 +119,8 @@ class EndpointKeys:
             return
         backend = self._keyring()
         if backend is not None:
+            import keyring.errors
+
             try:
                 backend.delete_password(SERVICE, entry_name(name))
             except keyring.errors.PasswordDeleteError:

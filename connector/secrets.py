@@ -12,13 +12,16 @@ from __future__ import annotations
 import logging
 import secrets as _random
 import threading
-
-import keyring
-import keyring.errors
-from keyring.backend import KeyringBackend
+from typing import TYPE_CHECKING
 
 from connector.config import Settings
 from connector.schemas import ApiKeyStatus, KeyStorage
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
+
+# keyring is imported where a keyring is in use (here and in connector.endpoint_keys):
+# with CONNECTOR_KEY_STORE=memory (the container image's) it and its backends never load.
 
 SERVICE = "ai-connector"
 USERNAME = "openai_api_key"
@@ -30,6 +33,8 @@ log = logging.getLogger(__name__)
 
 def usable_keyring() -> KeyringBackend | None:
     """The OS keyring backend, or None where there is only a fail/null backend."""
+    import keyring
+
     try:
         backend = keyring.get_keyring()
     except Exception:  # a broken keyring configuration counts as no keyring
@@ -76,6 +81,8 @@ class KeyStore:
         """Read a key saved in the keyring by an earlier run (blocking: call off-loop)."""
         if self._backend is None:
             return
+        import keyring.errors
+
         try:
             saved = self._backend.get_password(SERVICE, USERNAME)
             program = self._backend.get_password(SERVICE, PROGRAM_KEY_USERNAME)
@@ -120,6 +127,8 @@ class KeyStore:
         """Save a key set at runtime (blocking: call off-loop)."""
         storage: KeyStorage = "memory"
         if self._backend is not None:
+            import keyring.errors
+
             try:
                 self._backend.set_password(SERVICE, USERNAME, key)
                 storage = "keyring"
@@ -132,6 +141,8 @@ class KeyStore:
     def clear(self) -> None:
         """Forget every key until one is set again (or the next start)."""
         if self._backend is not None:
+            import keyring.errors
+
             try:
                 self._backend.delete_password(SERVICE, USERNAME)
             except keyring.errors.PasswordDeleteError:
@@ -164,6 +175,8 @@ class KeyStore:
         key = PROGRAM_KEY_PREFIX + _random.token_urlsafe(32)
         storage: KeyStorage = "memory"
         if self._backend is not None:
+            import keyring.errors
+
             try:
                 self._backend.set_password(SERVICE, PROGRAM_KEY_USERNAME, key)
                 storage = "keyring"

@@ -1,13 +1,10 @@
 """Migrations at start-up: a new database is migrated by Alembic, a database at head is
-recognised without it, an older one is upgraded; the head read from the scripts is
-Alembic's own."""
+recognised without it (tests/service/test_startup.py checks it is not imported), an
+older one is upgraded; the head read from the scripts is Alembic's own."""
 
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 from alembic import command
@@ -15,8 +12,6 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from connector.db import MIGRATIONS, head_revision, make_engine, migrate
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def _version(database: Path) -> list[str]:
@@ -70,42 +65,3 @@ def test_scripts_without_one_head_mean_alembic_decides(tmp_path: Path) -> None:
     assert head_revision(tmp_path) is None
     (tmp_path / "d.py").write_text("nothing = 1\n")
     assert head_revision(tmp_path) is None
-
-
-def test_a_start_on_a_database_at_head_imports_neither_alembic_nor_price_tables(
-    tmp_path: Path,
-) -> None:
-    """What the second and every later start loads before it serves: no Alembic, and
-    neither the price tables nor the JSON Schema validator (they load after start-up)."""
-    script = textwrap.dedent(
-        """
-        import asyncio, sys
-        from connector.config import Settings
-        from connector.db import make_engine, migrate
-        from connector.main import create_app
-        from connector.services import container
-
-        settings = Settings(key_store="memory", ollama_base_url="http://127.0.0.1:9")
-        engine = make_engine(settings.resolved_database_url)
-        migrate(engine)
-        engine.dispose()
-        for name in [m for m in sys.modules if m.split(".")[0] == "alembic"]:
-            del sys.modules[name]
-        # What loads after start-up, in its thread, is not what this test is about.
-        container._warm_up = lambda *args: None
-        app = create_app(settings)
-
-        async def main():
-            async with app.router.lifespan_context(app):
-                wanted = ("alembic", "genai_prices", "jsonschema")
-                print(",".join(m for m in wanted if m in sys.modules))
-
-        asyncio.run(main())
-        """
-    )
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "CONNECTOR_DATA_DIR": str(tmp_path)}
-    done = subprocess.run(
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == ""

@@ -1,0 +1,50 @@
+"""Start-up loads only what serving needs: the rest loads after it, or where it is used."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_a_start_on_a_database_at_head_leaves_out_what_serving_does_not_need(
+    tmp_path: Path,
+) -> None:
+    """What the second and every later start loads before it serves: no Alembic, and
+    neither the price tables nor the JSON Schema validator (they load after start-up);
+    with keys in memory, no keyring."""
+    script = textwrap.dedent(
+        """
+        import asyncio, sys
+        from connector.config import Settings
+        from connector.db import make_engine, migrate
+        from connector.main import create_app
+        from connector.services import container
+
+        settings = Settings(key_store="memory", ollama_base_url="http://127.0.0.1:9")
+        engine = make_engine(settings.resolved_database_url)
+        migrate(engine)
+        engine.dispose()
+        for name in [m for m in sys.modules if m.split(".")[0] == "alembic"]:
+            del sys.modules[name]
+        # What loads after start-up, in its thread, is not what this test is about.
+        container._warm_up = lambda *args: None
+        app = create_app(settings)
+
+        async def main():
+            async with app.router.lifespan_context(app):
+                wanted = ("alembic", "genai_prices", "jsonschema", "keyring")
+                print(",".join(m for m in wanted if m in sys.modules))
+
+        asyncio.run(main())
+        """
+    )
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "CONNECTOR_DATA_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ""
