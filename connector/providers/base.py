@@ -1,76 +1,18 @@
 """The Provider protocol: everything the chat service needs from an upstream.
 
 A provider turns one `ProviderCall` into an async stream of `ProviderChunk`s and
-wraps its library's errors in `ConnectorError` subclasses. It owns one pooled,
-long-lived HTTP client, so swapping the client never touches routes or services.
+wraps its transport's errors in `ConnectorError` subclasses. It owns one pooled,
+long-lived HTTP client (`http.UpstreamHTTP`), so swapping the client never touches
+routes or services.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from connector.errors import UpstreamError, UpstreamTimeoutError
 from connector.schemas import ChatRequest, ModelInfo, ToolCall, Usage
-
-# Idle connections each upstream client keeps open for reuse. httpcore probes the
-# socket of every idle pooled connection on each request (about 13 us apiece here):
-# a pool left holding 100 idle connections after a burst added 1.3 ms to every request
-# (2.30 ms against 1.03 ms with one). 32 keeps that near 0.4 ms while 32 concurrent
-# streams still reuse their connections.
-KEEPALIVE_CONNECTIONS = 32
-# Tries of a request whose pooled connection turned out dead before any answer (the
-# upstream restarted, or closed it): each later try takes the next idle connection or a
-# fresh one. Three, because the model catalogue's listing leaves a second idle
-# connection beside a chat's, and both die together when the upstream restarts.
-STALE_TRIES = 3
-
-
-def parse_stream_object(text: str, upstream: str) -> dict[str, Any]:
-    """One streamed JSON object (an NDJSON line or an SSE `data:`). An `error` object,
-    how both Ollama and OpenAI report a failure after the stream started, raises."""
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise UpstreamError(f"{upstream} sent data that is not JSON: {text[:200]!r}") from exc
-    if not isinstance(data, dict):
-        raise UpstreamError(f"{upstream} sent unexpected data: {text[:200]!r}")
-    if "error" in data:
-        error = data["error"]
-        message = error.get("message") if isinstance(error, dict) else error
-        raise UpstreamError(f"{upstream}: {message}")
-    return data
-
-
-async def idle_limited(
-    lines: AsyncIterator[str], idle_timeout: float, upstream: str
-) -> AsyncIterator[str]:
-    """A stream's lines, the first one under the client's read timeout (a model load
-    may take minutes), every later one within `idle_timeout` (CONNECTOR_IDLE_TIMEOUT):
-    a stream that has started and then says nothing that long is stuck. The timeout is
-    entered and left around each read, never across a yield, so it always belongs to
-    the task reading (about 2 us a line)."""
-    iterator = aiter(lines)
-    try:
-        first = await anext(iterator)
-    except StopAsyncIteration:
-        return
-    yield first
-    while True:
-        try:
-            async with asyncio.timeout(idle_timeout):
-                line = await anext(iterator)
-        except StopAsyncIteration:
-            return
-        except TimeoutError:
-            raise UpstreamTimeoutError(
-                f"{upstream} stopped sending mid-stream: nothing for {idle_timeout:g} s "
-                "(CONNECTOR_IDLE_TIMEOUT)."
-            ) from None
-        yield line
 
 
 @dataclass(slots=True)

@@ -1,4 +1,4 @@
-"""Ollama over its native API (`/api/chat`, NDJSON streaming), through httpx.
+"""Ollama over its native API (`/api/chat`, NDJSON streaming).
 
 The native API rather than Ollama's `/v1` layer because only it carries `think`
 levels, `format` schemas and the exact token counters.
@@ -10,24 +10,17 @@ import base64
 import binascii
 import json
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
-from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import Any
-
-import httpx
 
 from connector.errors import (
     BadRequestError,
     ConnectorError,
     ModelNotFoundError,
-    RateLimitError,
     UpstreamError,
-    UpstreamTimeoutError,
     UpstreamUnavailableError,
 )
 from connector.providers.base import (
-    KEEPALIVE_CONNECTIONS,
-    STALE_TRIES,
     EmbedCall,
     EmbedResult,
     ModelListing,
@@ -35,10 +28,18 @@ from connector.providers.base import (
     ProviderCall,
     ProviderChunk,
     ProviderOptions,
-    idle_limited,
-    parse_stream_object,
 )
 from connector.providers.endpoints import EndpointConfig
+from connector.providers.http import (
+    Answer,
+    ErrorDetail,
+    UpstreamHTTP,
+    common_status_error,
+    idle_limited,
+    lines,
+    parse_stream_object,
+    short_timeout,
+)
 from connector.schemas import (
     ChatMessage,
     ChatRequest,
@@ -231,16 +232,6 @@ def _tool_calls(raw: list[dict[str, Any]] | None, start: int) -> list[ToolCall] 
     return calls
 
 
-def _error_text(response_body: bytes) -> str:
-    try:
-        data = json.loads(response_body)
-        if isinstance(data, dict) and "error" in data:
-            return str(data["error"])
-    except ValueError:
-        pass
-    return response_body.decode("utf-8", "replace")[:500] or "no details"
-
-
 class OllamaProvider:
     """An endpoint of kind `ollama`."""
 
@@ -249,7 +240,7 @@ class OllamaProvider:
     def __init__(
         self,
         base_url: str,
-        timeout: httpx.Timeout,
+        timeouts: Mapping[str, float],
         models_timeout: float,
         idle_timeout: float = 60.0,
         *,
@@ -257,13 +248,10 @@ class OllamaProvider:
     ) -> None:
         self.name = name
         self._base_url = base_url.rstrip("/")
-        self._models_timeout = models_timeout
+        self._models_timeout = short_timeout(models_timeout)
         self._idle_timeout = idle_timeout
-        self._client = httpx.AsyncClient(
-            timeout=timeout,
-            limits=httpx.Limits(
-                max_connections=200, max_keepalive_connections=KEEPALIVE_CONNECTIONS
-            ),
+        self._http = UpstreamHTTP(
+            "Ollama", timeouts, where=lambda: self._base_url, unreachable=self._unreachable
         )
 
     @classmethod
@@ -273,7 +261,7 @@ class OllamaProvider:
         """The registry's factory for kind `ollama` (Ollama takes no key)."""
         return cls(
             endpoint.base_url,
-            httpx.Timeout(**options.timeouts),
+            options.timeouts,
             options.models_timeout,
             idle_timeout=options.idle_timeout,
             name=endpoint.name,
@@ -287,119 +275,86 @@ class OllamaProvider:
         self._base_url = base_url.rstrip("/")
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._http.aclose()
 
-    def _unreachable(self, exc: Exception) -> UpstreamUnavailableError:
+    def _unreachable(self) -> UpstreamUnavailableError:
         return UpstreamUnavailableError(
             f"Ollama is not reachable at {self._base_url}. Start it with `ollama serve`, "
             f"or set the URL of endpoint '{self.name}' in Settings.",
             code="ollama_unreachable",
         )
 
-    @contextmanager
-    def _translated(self) -> Iterator[None]:
-        """Turn httpx's transport errors into the connector's statuses."""
-        try:
-            yield
-        except httpx.ConnectError as exc:
-            raise self._unreachable(exc) from exc
-        except httpx.TimeoutException as exc:
-            raise UpstreamTimeoutError(
-                f"Ollama at {self._base_url} did not answer in time ({type(exc).__name__})."
-            ) from exc
-        except httpx.HTTPError as exc:
-            raise UpstreamError(
-                f"The connection to Ollama at {self._base_url} broke ({type(exc).__name__})."
-            ) from exc
-
     def _status_error(
-        self, status: int, body: bytes, model: str, headers: httpx.Headers
+        self, status: int, body: bytes, model: str, headers: Mapping[str, str]
     ) -> ConnectorError:
-        text = _error_text(body)
+        error = ErrorDetail.of(status, body, headers)
         if status == 404:
             return ModelNotFoundError(
-                f"Model '{model}' is not available in Ollama ({text}). "
+                f"Model '{model}' is not available in Ollama ({error.message}). "
                 f"Pull it with `ollama pull {model}`."
             )
-        if status == 429:
-            return RateLimitError(f"Ollama: {text}", retry_after=headers.get("retry-after"))
-        if status == 400:
-            return BadRequestError(f"Ollama refused the request: {text}")
         if status == 503:
-            return UpstreamUnavailableError(f"Ollama is busy or overloaded: {text}")
-        return UpstreamError(f"Ollama answered {status}: {text}")
+            return UpstreamUnavailableError(f"Ollama is busy or overloaded: {error.message}")
+        return common_status_error("Ollama", error)
+
+    def _checked(self, answer: Answer, model: str = "") -> Answer:
+        if answer.status >= 400:
+            raise self._status_error(answer.status, answer.body, model, answer.headers)
+        return answer
 
     async def stream(self, call: ProviderCall) -> AsyncGenerator[ProviderChunk, None]:
         payload = build_payload(call)
         generating = call.ollama is not None and call.ollama.prompt is not None
         path = "/api/generate" if generating else "/api/chat"
         tool_index = 0
-        with self._translated():
-            async with self._post_stream(f"{self._base_url}{path}", payload) as response:
-                if response.status_code >= 400:
-                    body = await response.aread()
-                    raise self._status_error(
-                        response.status_code, body, call.model, response.headers
+        async with self._http.stream("POST", f"{self._base_url}{path}", body=payload) as response:
+            if response.status >= 400:
+                body = await response.read()
+                raise self._status_error(response.status, body, call.model, response.headers)
+            async for line in idle_limited(lines(response), self._idle_timeout, "Ollama"):
+                if not line.strip():
+                    continue
+                data = parse_stream_object(line, "Ollama")
+                # /api/generate sends `response` and `thinking` at the top level.
+                message = data if generating else (data.get("message") or {})
+                calls = _tool_calls(message.get("tool_calls"), tool_index)
+                if calls:
+                    tool_index += len(calls)
+                chunk = ProviderChunk(
+                    content=message.get("response" if generating else "content") or "",
+                    reasoning=message.get("thinking") or "",
+                    tool_calls=calls,
+                )
+                if data.get("done"):
+                    prompt = int(data.get("prompt_eval_count") or 0)
+                    completion = int(data.get("eval_count") or 0)
+                    chunk.usage = Usage(
+                        prompt_tokens=prompt,
+                        completion_tokens=completion,
+                        total_tokens=prompt + completion,
                     )
-                async for line in idle_limited(
-                    response.aiter_lines(), self._idle_timeout, "Ollama"
-                ):
-                    if not line.strip():
-                        continue
-                    data = parse_stream_object(line, "Ollama")
-                    # /api/generate sends `response` and `thinking` at the top level.
-                    message = data if generating else (data.get("message") or {})
-                    calls = _tool_calls(message.get("tool_calls"), tool_index)
-                    if calls:
-                        tool_index += len(calls)
-                    chunk = ProviderChunk(
-                        content=message.get("response" if generating else "content") or "",
-                        reasoning=message.get("thinking") or "",
-                        tool_calls=calls,
+                    chunk.finish_reason = (
+                        "tool_calls" if tool_index else (data.get("done_reason") or "stop")
                     )
-                    if data.get("done"):
-                        prompt = int(data.get("prompt_eval_count") or 0)
-                        completion = int(data.get("eval_count") or 0)
-                        chunk.usage = Usage(
-                            prompt_tokens=prompt,
-                            completion_tokens=completion,
-                            total_tokens=prompt + completion,
-                        )
-                        chunk.finish_reason = (
-                            "tool_calls" if tool_index else (data.get("done_reason") or "stop")
-                        )
-                        chunk.timings = {
-                            k: int(data[k]) for k in TIMING_FIELDS if data.get(k) is not None
-                        }
-                    yield chunk
-
-    @asynccontextmanager
-    async def _post_stream(
-        self, url: str, payload: dict[str, Any]
-    ) -> AsyncIterator[httpx.Response]:
-        async with AsyncExitStack() as stack:
-            for attempt in range(1, STALE_TRIES + 1):
-                try:
-                    response = await stack.enter_async_context(
-                        self._client.stream("POST", url, json=payload)
-                    )
-                    break
-                except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
-                    # A pooled connection Ollama had closed (restarted since, or its
-                    # keep-alive ran out) fails before any answer: nothing was received,
-                    # so a retry (on the next connection) is safe, as for OpenAI.
-                    if attempt == STALE_TRIES:
-                        raise
-            yield response
+                    chunk.timings = {
+                        k: int(data[k]) for k in TIMING_FIELDS if data.get(k) is not None
+                    }
+                yield chunk
 
     async def _get_json(self, path: str) -> Any:
-        with self._translated():
-            response = await self._client.get(
-                f"{self._base_url}{path}", timeout=self._models_timeout
-            )
-        if response.status_code >= 400:
-            raise UpstreamError(f"Ollama answered {response.status_code} for {path}")
-        return response.json()
+        answer = await self._http.request(
+            "GET", f"{self._base_url}{path}", timeouts=self._models_timeout
+        )
+        if answer.status >= 400:
+            raise UpstreamError(f"Ollama answered {answer.status} for {path}")
+        return self._json(answer, path)
+
+    @staticmethod
+    def _json(answer: Answer, path: str) -> Any:
+        try:
+            return answer.json()
+        except ValueError as exc:
+            raise UpstreamError(f"Ollama sent data that is not JSON for {path}") from exc
 
     async def list_models(self) -> ModelListing:
         try:
@@ -413,13 +368,15 @@ class OllamaProvider:
                 size=item.get("size"),
                 details=item.get("details") or {},
             )
-            for item in data.get("models", [])
+            for item in (data.get("models") if isinstance(data, dict) else None) or []
+            if isinstance(item, dict)
         ]
         return ModelListing(available=True, models=models)
 
     async def check(self) -> str:
         data = await self._get_json("/api/version")
-        return f"Ollama {data.get('version', '?')} at {self._base_url}"
+        version = data.get("version", "?") if isinstance(data, dict) else "?"
+        return f"Ollama {version} at {self._base_url}"
 
     async def pull(
         self, name: str, insecure: bool | None = None
@@ -428,16 +385,13 @@ class OllamaProvider:
         sent: dict[str, Any] = {"model": name, "stream": True}
         if insecure is not None:
             sent["insecure"] = insecure
-        with self._translated():
-            async with self._client.stream(
-                "POST", f"{self._base_url}/api/pull", json=sent
-            ) as response:
-                if response.status_code >= 400:
-                    body = await response.aread()
-                    raise self._status_error(response.status_code, body, name, response.headers)
-                async for line in response.aiter_lines():
-                    if line.strip():
-                        yield parse_stream_object(line, "Ollama")
+        async with self._http.stream("POST", f"{self._base_url}/api/pull", body=sent) as response:
+            if response.status >= 400:
+                body = await response.read()
+                raise self._status_error(response.status, body, name, response.headers)
+            async for line in lines(response):
+                if line.strip():
+                    yield parse_stream_object(line, "Ollama")
 
     async def call_api(
         self,
@@ -452,21 +406,16 @@ class OllamaProvider:
         answer passed back as Ollama wrote it (None for an empty body); an error status
         becomes the matching ConnectorError (404: the `ollama pull` hint for `model`).
         `slow` calls (loading a model) get the generation read timeout."""
-        timeout = httpx.USE_CLIENT_DEFAULT if slow else self._models_timeout
-        with self._translated():
-            response = await self._client.request(
-                method, f"{self._base_url}{path}", json=body, timeout=timeout
-            )
-        if response.status_code >= 400:
-            raise self._status_error(
-                response.status_code, response.content, model, response.headers
-            )
-        if not response.content:
-            return None
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise UpstreamError(f"Ollama sent data that is not JSON for {path}") from exc
+        answer = self._checked(
+            await self._http.request(
+                method,
+                f"{self._base_url}{path}",
+                body=body,
+                timeouts=None if slow else self._models_timeout,
+            ),
+            model,
+        )
+        return self._json(answer, path) if answer.body else None
 
     async def embed(self, call: EmbedCall) -> EmbedResult:
         if not isinstance(call.input, str) and not all(isinstance(i, str) for i in call.input):
@@ -489,17 +438,11 @@ class OllamaProvider:
         if call.keep_alive is not None:
             body["keep_alive"] = call.keep_alive
         path = "/api/embeddings" if call.legacy else "/api/embed"
-        with self._translated():
-            # Embedding a long batch takes as long as a generation: the read timeout.
-            response = await self._client.post(f"{self._base_url}{path}", json=body)
-        if response.status_code >= 400:
-            raise self._status_error(
-                response.status_code, response.content, call.model, response.headers
-            )
-        try:
-            data = response.json()
-        except ValueError as exc:
-            raise UpstreamError(f"Ollama sent data that is not JSON for {path}") from exc
+        # Embedding a long batch takes as long as a generation: the read timeout.
+        answer = await self._http.request("POST", f"{self._base_url}{path}", body=body)
+        data = self._json(self._checked(answer, call.model), path)
+        if not isinstance(data, dict):
+            raise UpstreamError(f"Ollama sent unexpected data for {path}")
         vectors = [data.get("embedding") or []] if call.legacy else data.get("embeddings") or []
         return EmbedResult(
             body=data, vectors=vectors, prompt_tokens=int(data.get("prompt_eval_count") or 0)

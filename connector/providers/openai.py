@@ -1,36 +1,42 @@
-"""OpenAI, or any OpenAI-compatible server, through the official `openai` SDK."""
+"""OpenAI, or any OpenAI-compatible server, over its HTTP API (`/chat/completions` with
+SSE streaming, `/models`, `/embeddings`).
+
+Straight over HTTP rather than through the `openai` SDK: the SDK took over a second and
+tens of MB to import, and its client stack (httpx) half of the CPU time of a request.
+"""
 
 from __future__ import annotations
 
-import importlib
-import json
-from collections.abc import AsyncGenerator, Callable, Iterator
-from contextlib import AsyncExitStack, contextmanager
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import AsyncGenerator, Callable, Mapping
+from typing import Any
 
 from connector.errors import (
     AuthenticationError,
     BadRequestError,
     ConnectorError,
     ModelNotFoundError,
-    RateLimitError,
     UpstreamError,
-    UpstreamTimeoutError,
     UpstreamUnavailableError,
 )
 from connector.providers.base import (
-    KEEPALIVE_CONNECTIONS,
-    STALE_TRIES,
     EmbedCall,
     EmbedResult,
     ModelListing,
     ProviderCall,
     ProviderChunk,
     ProviderOptions,
-    idle_limited,
-    parse_stream_object,
 )
 from connector.providers.endpoints import EndpointConfig
+from connector.providers.http import (
+    Answer,
+    ErrorDetail,
+    UpstreamHTTP,
+    common_status_error,
+    idle_limited,
+    lines,
+    parse_stream_object,
+    short_timeout,
+)
 from connector.schemas import (
     ChatRequest,
     CompletionTokensDetails,
@@ -54,53 +60,10 @@ _OWN_FIELDS = {
 }
 _CHAT_PREFIXES = ("gpt-", "o1", "o3", "o4", "chatgpt-")
 OFFICIAL_BASE_URL = "https://api.openai.com/v1"
-# What a provider that needs no key sends as its bearer (the SDK always sends one).
+# What a provider that needs no key sends as its bearer (servers that check none
+# still expect the header's shape, as the SDKs always send one).
 NO_KEY = "no-key"
-
-if TYPE_CHECKING:
-    import openai
-
-
-def _sdk() -> Any:
-    """The `openai` module, imported on first use: it takes over a second to import,
-    which would otherwise delay every start (the desktop window most of all)."""
-    import openai
-
-    return openai
-
-
-def _pool_limits(sdk: Any) -> Any:
-    """The SDK's connection limits with a smaller idle pool (see KEEPALIVE_CONNECTIONS),
-    built with the SDK's own HTTP package (httpx2 now, httpx before): the one its
-    default client derives from."""
-    base = next(c for c in sdk.DefaultAsyncHttpxClient.__mro__ if c.__name__ == "AsyncClient")
-    http = importlib.import_module(base.__module__.split(".")[0])
-    return http.Limits(
-        max_connections=1000, max_keepalive_connections=KEEPALIVE_CONNECTIONS, keepalive_expiry=5.0
-    )
-
-
-def _transport_errors(sdk: Any) -> tuple[type[BaseException], ...]:
-    """Transport errors: the SDK's HTTP package's base class, httpx's, a bare OSError."""
-    base = next(c for c in sdk.DefaultAsyncHttpxClient.__mro__ if c.__name__ == "AsyncClient")
-    http = importlib.import_module(base.__module__.split(".")[0])
-    import httpx
-
-    return (http.HTTPError, httpx.HTTPError, OSError)
-
-
-def preload() -> None:
-    """Import the SDK ahead of the first request (called off the event loop)."""
-    _sdk()
-
-
-def _error_message(exc: openai.APIStatusError) -> str:
-    body = exc.body
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and inner.get("message"):
-            return str(inner["message"])
-    return exc.message
+_STREAM_OPTIONS = {"include_usage": True}
 
 
 def build_params(call: ProviderCall) -> dict[str, Any]:
@@ -179,10 +142,12 @@ class OpenAIProvider:
         self._base_url = base_url.rstrip("/")
         self._idle_timeout = idle_timeout
         self._key_getter = key_getter
-        self._timeouts = timeouts
-        self._models_timeout = models_timeout
-        self._client: openai.AsyncOpenAI | None = None
-        self._client_for: tuple[str, str] | None = None
+        self._models_timeout = short_timeout(models_timeout)
+        self._auth_key: str | None = None
+        self._auth: dict[str, str] = {}
+        self._http = UpstreamHTTP(
+            "OpenAI", timeouts, where=lambda: self._base_url, unreachable=self._unreachable
+        )
         self._cannot_count: set[str] = set()  # roots without /apply-template + /tokenize
 
     @classmethod
@@ -207,73 +172,35 @@ class OpenAIProvider:
     def configure(self, base_url: str) -> None:
         self._base_url = base_url.rstrip("/")
 
-    def _get_client(self) -> openai.AsyncOpenAI:
+    def _headers(self) -> dict[str, str]:
+        """The bearer for this call: the key as it is now (it may be changed in
+        Settings at any time). It goes in this header only, never into a message."""
         key = self._key_getter()
         if not key and not self._key_required:
-            # A local server that wants no key; the SDK sends some bearer anyway.
-            key = NO_KEY
+            key = NO_KEY  # a local server that wants no key
         if not key:
             raise AuthenticationError(
                 f"No API key is set for endpoint '{self.name}'. Add one in Settings.",
                 code="missing_api_key",
             )
-        wanted = (key, self._base_url)
-        if self._client is None or self._client_for != wanted:
-            # Rebuilt when the key or base URL changes; the old client's pool is
-            # left to close with its last request.
-            sdk = _sdk()
-            self._client = sdk.AsyncOpenAI(
-                api_key=key,
-                base_url=self._base_url,
-                # The SDK ships its own HTTP client (httpx2) with its own Timeout type.
-                timeout=sdk.Timeout(**self._timeouts),
-                # A gateway passes failures on at once; clients decide about retries.
-                max_retries=0,
-                http_client=sdk.DefaultAsyncHttpxClient(limits=_pool_limits(sdk)),
-            )
-            self._client_for = wanted
-        return self._client
+        if key != self._auth_key:
+            self._auth_key, self._auth = key, {"Authorization": f"Bearer {key}"}
+        return self._auth
 
-    @contextmanager
-    def _translated(self, model: str | None = None) -> Iterator[None]:
-        sdk = _sdk()
-        try:
-            yield
-        except sdk.APITimeoutError as exc:
-            raise UpstreamTimeoutError(
-                f"OpenAI at {self._base_url} did not answer in time."
-            ) from exc
-        except sdk.APIConnectionError as exc:
-            raise UpstreamUnavailableError(
-                f"OpenAI is not reachable at {self._base_url}. Check the network or the "
-                "OpenAI base URL in Settings (OPENAI_BASE_URL).",
-                code="openai_unreachable",
-            ) from exc
-        except sdk.APIStatusError as exc:
-            raise self._status_error(exc, model) from exc
-        except sdk.APIError as exc:
-            raise UpstreamError(f"OpenAI stream failed: {exc.message}") from exc
-        except _transport_errors(sdk) as exc:
-            # Mid-stream the SDK hands the body over raw: a reset connection surfaces
-            # as its HTTP package's error (or a bare OSError), not as an APIError.
-            raise UpstreamError(
-                f"The connection to OpenAI at {self._base_url} broke ({type(exc).__name__})."
-            ) from exc
+    def _unreachable(self) -> UpstreamUnavailableError:
+        return UpstreamUnavailableError(
+            f"OpenAI is not reachable at {self._base_url}. Check the network or the "
+            "OpenAI base URL in Settings (OPENAI_BASE_URL).",
+            code="openai_unreachable",
+        )
 
-    def _status_error(self, exc: openai.APIStatusError, model: str | None) -> ConnectorError:
-        status = exc.status_code
-        text = _error_message(exc)
-        code = exc.code if isinstance(exc.code, str) else None
+    def _status_error(self, status: int, body: bytes, headers: Mapping[str, str]) -> ConnectorError:
+        error = ErrorDetail.of(status, body, headers)
+        text, code = error.message, error.code
         if status == 401:
             return AuthenticationError(f"OpenAI rejected the API key: {text}", code=code)
         if status == 404:
             return ModelNotFoundError(f"OpenAI: {text}", code=code or "model_not_found")
-        if status == 429:
-            return RateLimitError(
-                f"OpenAI: {text}", retry_after=exc.response.headers.get("retry-after"), code=code
-            )
-        if status in (400, 422):
-            return BadRequestError(f"OpenAI refused the request: {text}", code=code)
         if status == 403:
             return AuthenticationError(f"OpenAI denied access: {text}", code=code)
         if status == 503:  # llama.cpp still loading, vLLM or OpenAI overloaded
@@ -281,7 +208,12 @@ class OpenAIProvider:
                 f"The OpenAI-compatible API is busy or overloaded: {text}",
                 code="upstream_overloaded",
             )
-        return UpstreamError(f"OpenAI answered {status}: {text}", code=code)
+        return common_status_error("OpenAI", error)
+
+    def _checked(self, answer: Answer) -> Answer:
+        if answer.status >= 400:
+            raise self._status_error(answer.status, answer.body, answer.headers)
+        return answer
 
     async def stream(self, call: ProviderCall) -> AsyncGenerator[ProviderChunk, None]:
         gen = call.ollama
@@ -293,59 +225,49 @@ class OpenAIProvider:
                 f"'{call.model}' is served by an OpenAI-compatible API.",
                 param="suffix" if gen.suffix else ("raw" if gen.raw else "template"),
             )
-        params = build_params(call)
-        client = self._get_client()
-        sdk = _sdk()
-        with self._translated(call.model):
-            # The SDK builds, authenticates and sends the request and maps error
-            # statuses; the SSE lines are read raw, because the SDK's per-chunk model
-            # parsing costs several milliseconds a request.
-            async with AsyncExitStack() as stack:
-                for attempt in range(1, STALE_TRIES + 1):
-                    try:
-                        response = await stack.enter_async_context(
-                            client.chat.completions.with_streaming_response.create(
-                                model=call.model,
-                                messages=[],  # replaced by params["messages"]
-                                stream=True,
-                                stream_options={"include_usage": True},
-                                # The body goes as plain JSON: our schemas have checked
-                                # it, unknown OpenAI fields pass through, and the SDK's
-                                # typed-parameter transform (0.3 ms for two messages,
-                                # 5.5 ms for fifty, on the event loop) is skipped.
-                                extra_body=params,
-                            )
-                        )
-                        break
-                    except sdk.APITimeoutError:
-                        raise
-                    except sdk.APIConnectionError:
-                        # A pooled connection the server had already closed (llama.cpp
-                        # closes after every stream): nothing was received, so one
-                        # retry (on the next connection) is safe.
-                        if attempt == STALE_TRIES:
-                            raise
-                async for line in idle_limited(response.iter_lines(), self._idle_timeout, "OpenAI"):
-                    if not line.startswith("data:"):
-                        continue
-                    data = line[5:].strip()
-                    if data == "[DONE]":
-                        # Keep reading to the body's end: leaving early would close
-                        # the connection instead of returning it to the pool.
-                        continue
-                    yield _chunk(parse_stream_object(data, "OpenAI"))
+        body = {
+            "model": call.model,
+            **build_params(call),
+            "stream": True,
+            "stream_options": _STREAM_OPTIONS,
+        }
+        url = f"{self._base_url}/chat/completions"
+        async with self._http.stream("POST", url, body=body, headers=self._headers()) as response:
+            if response.status >= 400:
+                raise self._status_error(response.status, await response.read(), response.headers)
+            async for line in idle_limited(lines(response), self._idle_timeout, "OpenAI"):
+                if not line.startswith(b"data:"):
+                    continue
+                data = line[5:].strip()
+                if data == b"[DONE]":
+                    # Keep reading to the body's end: leaving early would close
+                    # the connection instead of returning it to the pool.
+                    continue
+                yield _chunk(parse_stream_object(data, "OpenAI"))
+
+    async def _model_ids(self) -> list[str]:
+        answer = self._checked(
+            await self._http.request(
+                "GET",
+                f"{self._base_url}/models",
+                headers=self._headers(),
+                timeouts=self._models_timeout,
+            )
+        )
+        try:
+            data = answer.json()
+        except ValueError as exc:
+            raise UpstreamError("OpenAI sent a model list that is not JSON") from exc
+        items = data.get("data") if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            raise UpstreamError("OpenAI sent a model list without `data`")
+        return [str(m["id"]) for m in items if isinstance(m, dict) and m.get("id") is not None]
 
     async def list_models(self) -> ModelListing:
         try:
-            client = self._get_client()
+            ids = sorted(await self._model_ids())
         except ConnectorError as exc:
             return ModelListing(available=False, reason=exc.message)
-        try:
-            with self._translated():
-                page = await client.models.list(timeout=self._models_timeout)
-        except ConnectorError as exc:
-            return ModelListing(available=False, reason=exc.message)
-        ids = sorted(model.id for model in page.data)
         if self._base_url == OFFICIAL_BASE_URL:
             # The official list mixes in embeddings, audio and image models.
             ids = [i for i in ids if i.startswith(_CHAT_PREFIXES)]
@@ -354,22 +276,30 @@ class OpenAIProvider:
         )
 
     async def embed(self, call: EmbedCall) -> EmbedResult:
-        client = self._get_client()
-        extra: dict[str, Any] = {}
+        body: dict[str, Any] = {
+            "input": call.input,
+            "model": call.model,
+            "encoding_format": "base64" if call.encoding_format == "base64" else "float",
+        }
         if call.dimensions is not None:
-            extra["dimensions"] = call.dimensions
-        fmt: Literal["float", "base64"] = "base64" if call.encoding_format == "base64" else "float"
-        with self._translated(call.model):
-            # The raw answer: passed on as is to OpenAI-shaped clients (base64 vectors
-            # stay strings), read for its vectors and token count otherwise.
-            raw = await client.embeddings.with_raw_response.create(
-                model=call.model, input=call.input, encoding_format=fmt, **extra
+            body["dimensions"] = call.dimensions
+        answer = self._checked(
+            await self._http.request(
+                "POST", f"{self._base_url}/embeddings", body=body, headers=self._headers()
             )
+        )
+        # The raw answer: passed on as is to OpenAI-shaped clients (base64 vectors
+        # stay strings), read for its vectors and token count otherwise.
         try:
-            data = json.loads(raw.text)
+            data = answer.json()
         except ValueError as exc:
             raise UpstreamError("OpenAI sent embeddings that are not JSON") from exc
-        items = sorted(data.get("data") or [], key=lambda item: item.get("index", 0))
+        if not isinstance(data, dict):
+            raise UpstreamError("OpenAI sent embeddings in an unexpected shape")
+        items = sorted(
+            (i for i in data.get("data") or [] if isinstance(i, dict)),
+            key=lambda item: item.get("index", 0),
+        )
         usage = data.get("usage") or {}
         return EmbedResult(
             body=data,
@@ -386,44 +316,41 @@ class OpenAIProvider:
         if self._base_url == OFFICIAL_BASE_URL or root in self._cannot_count:
             return None
         try:
-            client = self._get_client()
-        except ConnectorError:
-            return None
-        params = build_params(call)
-        sdk = _sdk()
-        options: Any = {"timeout": self._models_timeout}
-        try:
-            rendered = await client.post(
-                f"{root}/apply-template",
-                body={k: params[k] for k in ("messages", "tools") if k in params},
-                cast_to=object,
-                options=options,
+            headers = self._headers()
+            params = build_params(call)
+            rendered = await self._counting_call(
+                root,
+                "/apply-template",
+                {k: params[k] for k in ("messages", "tools") if k in params},
+                headers,
             )
             prompt = rendered.get("prompt") if isinstance(rendered, dict) else None
             if not isinstance(prompt, str):
                 return None
-            counted = await client.post(
-                f"{root}/tokenize",
-                # As llama.cpp tokenizes a chat prompt: BOS added, special tokens parsed.
-                body={"content": prompt, "add_special": True, "parse_special": True},
-                cast_to=object,
-                options=options,
-            )
-        except sdk.APIStatusError as exc:
-            if exc.status_code in (404, 405, 501):
-                self._cannot_count.add(root)
-            return None
-        except sdk.APIError:
+            # As llama.cpp tokenizes a chat prompt: BOS added, special tokens parsed.
+            body = {"content": prompt, "add_special": True, "parse_special": True}
+            counted = await self._counting_call(root, "/tokenize", body, headers)
+        except ConnectorError:
             return None
         found = counted.get("tokens") if isinstance(counted, dict) else None
         return len(found) if isinstance(found, list) else None
 
+    async def _counting_call(
+        self, root: str, path: str, body: dict[str, Any], headers: Mapping[str, str]
+    ) -> Any:
+        answer = await self._http.request(
+            "POST", f"{root}{path}", body=body, headers=headers, timeouts=self._models_timeout
+        )
+        if answer.status in (404, 405, 501):
+            self._cannot_count.add(root)
+        try:
+            return self._checked(answer).json()
+        except ValueError as exc:
+            raise UpstreamError(f"OpenAI sent data that is not JSON for {path}") from exc
+
     async def check(self) -> str:
-        client = self._get_client()
-        with self._translated():
-            page = await client.models.list(timeout=self._models_timeout)
-        return f"OpenAI-compatible API at {self._base_url}: {len(page.data)} models"
+        ids = await self._model_ids()
+        return f"OpenAI-compatible API at {self._base_url}: {len(ids)} models"
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.close()
+        await self._http.aclose()

@@ -27,6 +27,9 @@ from types import TracebackType
 from tests.fakes.recorded import load_ndjson, load_sse
 
 LOOPBACK = "127.0.0.1"
+# How long an idle kept-alive connection stays open (uvicorn's is 5 s): short, so that
+# what is still open a moment after a fault is what the fault left, not the pool.
+KEEP_ALIVE = 1.0
 
 
 def _chunk(data: bytes) -> bytes:
@@ -96,7 +99,10 @@ class FaultyUpstream:
         born = self._generation
         try:
             while True:
-                head = await reader.readuntil(b"\r\n\r\n")
+                try:
+                    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), KEEP_ALIVE)
+                except TimeoutError:
+                    return  # idle too long: closed, as a real server's keep-alive ends
                 if born != self._generation:
                     _reset(writer)  # the process that accepted this one is gone
                     return

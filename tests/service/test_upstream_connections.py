@@ -1,14 +1,21 @@
 """The connector keeps its upstream connections alive: sequential requests reuse one
-pooled connection instead of paying a new TCP (and, for OpenAI, TLS) handshake each."""
+pooled connection instead of paying a new TCP (and, for OpenAI, TLS) handshake each;
+and its upstream client is aiohttp alone, without the `openai` SDK or httpx."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import httpx
 import pytest
 
-from connector.providers.base import KEEPALIVE_CONNECTIONS
+from connector.providers.http import KEEPALIVE_CONNECTIONS
+from tests.conftest import TEST_OPENAI_KEY
+from tests.fakes.server import free_port, wait_healthy
 from tests.fakes.upstream import FakeUpstream
 from tests.service.helpers import chat_body, wait_until
 
@@ -86,3 +93,46 @@ def test_a_burst_leaves_a_bounded_idle_pool(
     )
     assert kept, f"{upstream.open_connections() - before} upstream connections left open"
     assert upstream.open_connections() > before, "no connection was kept for reuse"
+
+
+def test_the_server_imports_neither_the_sdk_nor_httpx(
+    upstream: FakeUpstream, tmp_path: Path
+) -> None:
+    """Importing the `openai` SDK took over a second and tens of MB at every start; the
+    server process answers both kinds of endpoint (and lists their models) without it
+    or httpx. `-X importtime` lists every module the process imported."""
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("CONNECTOR_", "OPENAI_"))},
+        "OPENAI_API_KEY": TEST_OPENAI_KEY,
+        "OPENAI_BASE_URL": upstream.openai_url,
+        "OLLAMA_BASE_URL": upstream.ollama_url,
+        "CONNECTOR_DATA_DIR": str(tmp_path),
+        "CONNECTOR_KEY_STORE": "memory",
+        "CONNECTOR_LOG_LEVEL": "warning",
+    }
+    log = tmp_path / "stderr.txt"
+    with log.open("wb") as stderr:
+        cmd = [sys.executable, "-X", "importtime", "-m", "connector", "serve"]
+        proc = subprocess.Popen(
+            [*cmd, "--host", "127.0.0.1", "--port", str(port)], env=env, stderr=stderr
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            wait_healthy(url, proc, timeout=60)
+            for target in ({"provider": "ollama"}, {"provider": "openai", "model": "gpt-4o-mini"}):
+                for stream in (False, True):
+                    body = chat_body(**target, stream=stream)
+                    reply = httpx.post(f"{url}/chat/completions", json=body, timeout=10)
+                    assert reply.status_code == 200, reply.text
+            assert httpx.get(f"{url}/v1/models", timeout=10).status_code == 200
+        finally:
+            proc.terminate()
+            proc.wait(10)
+    imported = {
+        line.rsplit("|", 1)[-1].strip()
+        for line in log.read_text(errors="replace").splitlines()
+        if line.startswith("import time:")
+    }
+    assert "aiohttp" in imported
+    assert not {"openai", "httpx"} & imported
