@@ -121,6 +121,11 @@ class ChatStream:
     # services/shutdown.py).
     task: asyncio.Task[Any] | None = None
     shutting_down: bool = False
+    # Chunks go to the client as they come (False: drained into one answer, so nothing
+    # reaches the client before the end, and the in-flight row need not lead).
+    streamed: bool = True
+    # Only the completion is wanted (`ChatService.drain`): no chunk per piece.
+    drained: bool = False
 
 
 class ChatService:
@@ -159,12 +164,18 @@ class ChatService:
         return routes, call
 
     def open(
-        self, request: ChatRequest, caller: Caller, *, ollama: OllamaInput | None = None
+        self,
+        request: ChatRequest,
+        caller: Caller,
+        *,
+        ollama: OllamaInput | None = None,
+        streamed: bool = True,
     ) -> ChatStream:
         """Validate and resolve (raising before anything is recorded), then return the
         stream. Its usage record is written however the stream ends. `ollama` carries
         what an Ollama client said that a ChatRequest cannot (`think` as written,
-        /api/generate's prompt fields) to a provider that speaks Ollama's API."""
+        /api/generate's prompt fields) to a provider that speaks Ollama's API.
+        `streamed=False`: the caller drains the stream into one answer."""
         self._shutdown.check_accepting()
         routes, call = self._routes(request)
         call.ollama = ollama
@@ -172,12 +183,17 @@ class ChatService:
             id=f"chatcmpl-{uuid.uuid4().hex[:24]}",
             provider=routes[0].provider.name,
             model=call.model,
+            streamed=streamed,
         )
         stream.chunks = self._run(stream, routes, call, caller)
         return stream
 
     async def complete(self, request: ChatRequest, caller: Caller) -> ChatCompletion:
-        stream = self.open(request, caller)
+        return await self.drain(self.open(request, caller, streamed=False))
+
+    async def drain(self, stream: ChatStream) -> ChatCompletion:
+        """The stream's whole completion, building nothing per piece on the way."""
+        stream.drained = True
         async for _ in stream.chunks:
             pass
         assert stream.completion is not None
@@ -216,7 +232,8 @@ class ChatService:
                 structured=call.json_mode,
                 key_id=caller.key_id,
                 key_name=caller.key_name,
-            )
+            ),
+            urgent=stream.streamed,
         )
 
         def chunk(choices: list[ChunkChoice], **extra: Any) -> ChatCompletionChunk:
@@ -255,13 +272,18 @@ class ChatService:
                                 continue
                             if first_token is None and has_output:
                                 first_token = time.perf_counter()
+                            if stream.drained:
+                                # Drained into one answer: no chunk is built for a piece
+                                # (a fallback still ends once output has come).
+                                sent_role = True
+                                continue
                             delta = Delta(
                                 role=None if sent_role else "assistant",
                                 content=piece.content or None,
                                 reasoning_content=piece.reasoning or None,
                                 tool_calls=piece.tool_calls,
                             )
-                            if not sent_role:
+                            if not sent_role and stream.streamed:
                                 # On the books before the client sees anything: committed
                                 # while the upstream answered, so rarely waited for.
                                 await self._usage.durable(begun)

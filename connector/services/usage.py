@@ -93,10 +93,11 @@ class UsageService:
     async def stop(self) -> None:
         await self.recorder.stop()
 
-    def begin(self, entry: InflightEntry) -> asyncio.Future[bool] | None:
+    def begin(self, entry: InflightEntry, *, urgent: bool = True) -> asyncio.Future[bool] | None:
         """A request started: its in-flight row, so a crash leaves it marked. Await
-        `durable(...)` with the result before its first byte goes out."""
-        return self.recorder.begin(entry)
+        `durable(...)` with the result before its first byte goes out. A request whose
+        answer goes out only at its end is not `urgent` (see recorder.py)."""
+        return self.recorder.begin(entry, urgent=urgent)
 
     def record(self, rec: UsageEntry) -> asyncio.Future[bool] | None:
         """Queue a finished request's record; never blocks. Await `durable(...)` with

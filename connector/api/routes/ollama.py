@@ -14,7 +14,6 @@ from connector.api.deps import ChatDep, EmbeddingsDep, ServicesDep
 from connector.api.sse import NDJSON_MEDIA_TYPE, cancel_on_disconnect, open_stream
 from connector.dialects import ollama
 from connector.errors import ConnectorError, MethodNotAllowedError
-from connector.schemas import ChatCompletion
 from connector.schemas.ollama import (
     KeepAlive,
     OllamaChatRequest,
@@ -26,7 +25,7 @@ from connector.schemas.ollama import (
     OllamaShowRequest,
 )
 from connector.services.callers import Caller
-from connector.services.chat import ChatStream
+from connector.services.chat import ChatService, ChatStream
 from connector.services.embeddings import EmbeddingService, EmbedRequest
 from connector.services.ollama_models import OLLAMA_VERSION, OllamaModels
 
@@ -59,20 +58,18 @@ async def _models(services: ServicesDep) -> OllamaModels:
 ModelsDep = Annotated[OllamaModels, Depends(_models)]
 
 
-async def _drain(stream: ChatStream) -> ChatCompletion:
-    async for _ in stream.chunks:
-        pass
-    assert stream.completion is not None
-    return stream.completion
-
-
 async def _answer(
-    stream: ChatStream, request: Request, model: str, streaming: bool, generate: bool
+    chat: ChatService,
+    stream: ChatStream,
+    request: Request,
+    model: str,
+    streaming: bool,
+    generate: bool,
 ) -> Response:
     if streaming:
         encode = partial(ollama.ndjson_lines, stream=stream, model=model, generate=generate)
         return await open_stream(stream.chunks, encode, NDJSON_MEDIA_TYPE)
-    completion = await cancel_on_disconnect(request, _drain(stream))
+    completion = await cancel_on_disconnect(request, chat.drain(stream))
     return JSONResponse(
         ollama.blocking_body(completion, stream=stream, model=model, generate=generate)
     )
@@ -121,8 +118,10 @@ async def chat(
     if not body.messages:
         return await _load(models, body.model, body.keep_alive, generate=False)
     chat_request, native = ollama.chat_request(body)
-    stream = chat.open(chat_request, Caller.of(request, "ollama"), ollama=native)
-    return await _answer(stream, request, body.model, body.stream, generate=False)
+    stream = chat.open(
+        chat_request, Caller.of(request, "ollama"), ollama=native, streamed=body.stream
+    )
+    return await _answer(chat, stream, request, body.model, body.stream, generate=False)
 
 
 @router.post("/api/generate", responses={**_ERRORS, **_NDJSON_DOC})
@@ -134,8 +133,10 @@ async def generate(
     if not body.prompt and not body.images:
         return await _load(models, body.model, body.keep_alive, generate=True)
     chat_request, native = ollama.generate_request(body)
-    stream = chat.open(chat_request, Caller.of(request, "ollama"), ollama=native)
-    return await _answer(stream, request, body.model, body.stream, generate=True)
+    stream = chat.open(
+        chat_request, Caller.of(request, "ollama"), ollama=native, streamed=body.stream
+    )
+    return await _answer(chat, stream, request, body.model, body.stream, generate=True)
 
 
 async def _embedded(

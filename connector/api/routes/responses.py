@@ -46,7 +46,7 @@ async def create_response(
     if body.previous_response_id:
         history = openai_responses.parse_items(await store.history(body.previous_response_id))
     turn = openai_responses.to_chat(body, history)
-    stream = chat.open(turn.chat, Caller.of(request, "responses"))
+    stream = chat.open(turn.chat, Caller.of(request, "responses"), streamed=bool(body.stream))
     builder = openai_responses.ResponseBuilder(body, stream.model, turn.tools)
     on_final = partial(store.save, input_items=turn.input_items) if body.store else None
     if body.stream:
