@@ -21,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 
 from connector import __version__
 from connector.api import contract, errors
+from connector.api.fastpath import FastPathMiddleware
 from connector.api.metering import MeteringMiddleware
 from connector.api.routes import (
     anthropic,
@@ -98,6 +99,9 @@ def create_app(settings: Settings | None = None, *, settle_heap: bool = False) -
         version=__version__,
         summary="One local gateway for local (Ollama) and cloud (OpenAI) chat models.",
         lifespan=lifespan,
+        # FastAPI's native OpenTelemetry asks every request whether a provider is
+        # configured (about 20 us); the connector's metrics are its own (/metrics).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.services = services
     errors.install(app)
@@ -128,6 +132,9 @@ def create_app(settings: Settings | None = None, *, settle_heap: bool = False) -
 
     _mount_spa(app)
 
+    # Innermost: the hot model routes skip FastAPI's routing (api/fastpath.py), after
+    # the security checks and inside CORS, like every other route.
+    app.add_middleware(FastPathMiddleware)
     origins = [o for o in settings.allowed_origins if o != "*"]
     if origins:
         app.add_middleware(

@@ -101,22 +101,23 @@ def _from_http(request: Request, exc: HTTPException) -> ConnectorError:
     return error_for_status(exc.status_code, str(exc.detail), headers=headers)
 
 
+def as_connector_error(request: Request, exc: Exception) -> ConnectorError:
+    if isinstance(exc, ConnectorError):
+        return exc
+    if isinstance(exc, RequestValidationError):
+        return validation_error(list(exc.errors()))
+    if isinstance(exc, HTTPException):
+        return _from_http(request, exc)
+    log.error("Unexpected error: %s", type(exc).__name__, exc_info=exc)
+    return ConnectorError("Internal error in the connector; see its log.")
+
+
+async def to_response(request: Request, exc: Exception) -> Response:
+    """The answer to any exception, in the dialect of the path asked for: FastAPI's
+    handlers and the fast path (`api/fastpath.py`) both answer through here."""
+    return dialects.error_response(request.url.path, as_connector_error(request, exc))
+
+
 def install(app: FastAPI) -> None:
-    @app.exception_handler(ConnectorError)
-    async def connector_error(request: Request, exc: ConnectorError) -> Response:
-        return dialects.error_response(request.url.path, exc)
-
-    @app.exception_handler(RequestValidationError)
-    async def request_invalid(request: Request, exc: RequestValidationError) -> Response:
-        return dialects.error_response(request.url.path, validation_error(list(exc.errors())))
-
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> Response:
-        return dialects.error_response(request.url.path, _from_http(request, exc))
-
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> Response:
-        log.error("Unexpected error: %s", type(exc).__name__, exc_info=exc)
-        return dialects.error_response(
-            request.url.path, ConnectorError("Internal error in the connector; see its log.")
-        )
+    for kind in (ConnectorError, RequestValidationError, HTTPException, Exception):
+        app.add_exception_handler(kind, to_response)

@@ -44,7 +44,8 @@ class MonitorHub:
 
     def request_started(self) -> None:
         self.in_flight += 1
-        self.publish(MonitorInFlight(in_flight=self.in_flight).model_dump(mode="json"))
+        if self._subscribers:  # the message is built only for someone watching
+            self.publish(MonitorInFlight(in_flight=self.in_flight).model_dump(mode="json"))
 
     def request_finished(self) -> None:
         self.in_flight = max(0, self.in_flight - 1)
