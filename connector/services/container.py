@@ -109,15 +109,14 @@ class Services:
 
         await asyncio.to_thread(blocking_start)
         await self.usage.start()
-        # Not awaited: the server answers while the OpenAI SDK, the price tables and
-        # the JSON Schema validator load in a thread.
+        # Not awaited: the server answers while the price tables and the JSON Schema
+        # validator load in a thread.
         self.warmed_up = asyncio.get_running_loop().run_in_executor(
             None, _warm_up, self.runtime.reference_model, settle_heap
         )
-        # The model catalogue's first listing, once the SDK is in: listing an
-        # OpenAI-compatible endpoint needs it, and importing it on the event loop (or
-        # waiting there for the thread's import lock) stalled every request for about
-        # a second after each start.
+        # The model catalogue's first listing after that: the first requests, which
+        # arrive with the start (a benchmark, a desktop window's first page), get the
+        # CPU before the upstreams' model lists are fetched and parsed.
         self.warmed_up.add_done_callback(
             lambda _: self.providers.catalogue.start(self.providers.listings)
         )
