@@ -311,7 +311,7 @@ class OllamaProvider:
             if response.status >= 400:
                 body = await response.read()
                 raise self._status_error(response.status, body, call.model, response.headers)
-            async for line in idle_limited(lines(response), self._idle_timeout, "Ollama"):
+            async for line in idle_limited(response, self._idle_timeout, "Ollama"):
                 if not line.strip():
                     continue
                 data = parse_stream_object(line, "Ollama")

@@ -33,7 +33,6 @@ from connector.providers.http import (
     UpstreamHTTP,
     common_status_error,
     idle_limited,
-    lines,
     parse_stream_object,
     short_timeout,
 )
@@ -235,7 +234,7 @@ class OpenAIProvider:
         async with self._http.stream("POST", url, body=body, headers=self._headers()) as response:
             if response.status >= 400:
                 raise self._status_error(response.status, await response.read(), response.headers)
-            async for line in idle_limited(lines(response), self._idle_timeout, "OpenAI"):
+            async for line in idle_limited(response, self._idle_timeout, "OpenAI"):
                 if not line.startswith(b"data:"):
                     continue
                 data = line[5:].strip()
