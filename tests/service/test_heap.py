@@ -1,4 +1,5 @@
-"""The server and the desktop app freeze their start-up heap once the SDK is loaded, so
+"""The server and the desktop app freeze their start-up heap once the warm-up thread has
+loaded what they keep (price tables, the JSON Schema validator), so
 full garbage collections stop pausing every open stream; an app embedded elsewhere
 (settle_heap off, the default) leaves the host's collector alone."""
 
@@ -31,11 +32,11 @@ def test_start_up_heap_is_frozen_only_when_asked(
         assert client.get("/healthz").status_code == 200
         warmed = app.state.services.warmed_up
         assert warmed is not None
-        assert wait_until(warmed.done, timeout=30), "the SDK warm-up did not finish"
+        assert wait_until(warmed.done, timeout=30), "the warm-up did not finish"
         assert warmed.exception() is None
         frozen = gc.get_freeze_count()
     if settle:
-        # FastAPI, pydantic, SQLAlchemy and the SDK: well over 100k objects.
+        # FastAPI, pydantic, SQLAlchemy, aiohttp and the prices: well over 100k objects.
         assert frozen > 100_000
     else:
         assert frozen == 0
