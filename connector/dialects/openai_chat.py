@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import orjson
 from starlette.responses import JSONResponse
 
 from connector.dialects.base import dumps, public_message
@@ -42,6 +43,39 @@ def error_frame(exc: ConnectorError) -> bytes:
     return frame(dumps(error_body(exc)))
 
 
+def chunk_json(chunk: ChatCompletionChunk) -> bytes:
+    """One chunk as JSON, exactly as `chunk.model_dump_json()` writes it. A text or
+    reasoning delta (nearly every chunk of a stream) is written straight from its
+    fields: the models' serializers cost about 20 us a chunk, paid on every token of
+    every open stream. Anything else goes through the models."""
+    if len(chunk.choices) != 1 or chunk.usage is not None or chunk.metrics is not None:
+        return chunk.model_dump_json().encode()
+    choice = chunk.choices[0]
+    delta = choice.delta
+    if delta.tool_calls is not None or chunk.parsed is not None:
+        return chunk.model_dump_json().encode()
+    fields: dict[str, Any] = {}
+    if delta.role is not None:
+        fields["role"] = delta.role
+    if delta.content is not None:
+        fields["content"] = delta.content
+    if delta.reasoning_content is not None:
+        fields["reasoning_content"] = delta.reasoning_content
+    return orjson.dumps(
+        {
+            "id": chunk.id,
+            "object": chunk.object,
+            "created": chunk.created,
+            "model": chunk.model,
+            "provider": chunk.provider,
+            "choices": [
+                {"index": choice.index, "delta": fields, "finish_reason": choice.finish_reason}
+            ],
+            "usage": None,
+        }
+    )
+
+
 async def sse_frames(
     chunks: AsyncIterator[ChatCompletionChunk], *, include_usage: bool
 ) -> AsyncIterator[bytes]:
@@ -51,7 +85,7 @@ async def sse_frames(
     try:
         async for chunk in chunks:
             if chunk.choices or include_usage:
-                yield frame(chunk.model_dump_json())
+                yield frame(chunk_json(chunk))
         yield DONE
     except ConnectorError as exc:
         yield error_frame(exc)

@@ -1,0 +1,78 @@
+"""The OpenAI dialect writes text and reasoning chunks straight from their fields
+(`openai_chat.chunk_json`): byte for byte what the models' own serializers write, for
+every combination of the fields a streamed delta carries and for text no JSON encoder
+should get wrong."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import pytest
+
+from connector.dialects.openai_chat import chunk_json
+from connector.schemas import (
+    ChatCompletionChunk,
+    ChunkChoice,
+    Delta,
+    FunctionCall,
+    Metrics,
+    ToolCall,
+    Usage,
+)
+
+TEXTS = [
+    None,
+    "",
+    "Hello",
+    'quote " backslash \\ slash /',
+    "é 中文 👋",
+    "\n\t\r\x00\x01\x1f\x7f",
+    "\u2028\u2029",
+]
+
+
+def _chunk(**delta: object) -> ChatCompletionChunk:
+    finish = delta.pop("finish_reason", None)
+    return ChatCompletionChunk(
+        id="chatcmpl-abc",
+        created=1_796_000_000,
+        model="gpt-oss:20b",
+        provider="ollama",
+        choices=[ChunkChoice(delta=Delta(**delta), finish_reason=finish)],
+    )
+
+
+@pytest.mark.parametrize(
+    ("role", "content", "reasoning", "finish"),
+    list(itertools.product([None, "assistant"], TEXTS, [None, "so"], [None, "stop", "length"])),
+)
+def test_text_chunks_are_written_as_the_models_write_them(
+    role: str | None, content: str | None, reasoning: str | None, finish: str | None
+) -> None:
+    chunk = _chunk(role=role, content=content, reasoning_content=reasoning, finish_reason=finish)
+    assert chunk_json(chunk) == chunk.model_dump_json().encode()
+    assert json.loads(chunk_json(chunk))["choices"][0]["delta"].get("content") == content
+
+
+def test_other_chunks_go_through_the_models() -> None:
+    call = ToolCall(index=0, id="call_1", function=FunctionCall(name="f", arguments="{}"))
+    usage = Usage(prompt_tokens=3, completion_tokens=2, total_tokens=5)
+    chunks = [
+        _chunk(tool_calls=[call]),
+        ChatCompletionChunk(
+            id="c", created=1, model="m", provider="openai", choices=[], usage=usage
+        ),
+        ChatCompletionChunk(
+            id="c",
+            created=1,
+            model="m",
+            provider="openai",
+            choices=[],
+            usage=usage,
+            metrics=Metrics(latency_ms=1.5, cost_usd=0.0),
+            parsed={"a": 1},
+        ),
+    ]
+    for chunk in chunks:
+        assert chunk_json(chunk) == chunk.model_dump_json().encode()
