@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from starlette.requests import HTTPConnection
@@ -19,6 +20,8 @@ _MAX = 64
 _PRODUCT = re.compile(r"^([^\s/;()]+)(?:/([^\s;()]+))?(?:\s+(\d[^\s;()]*))?")
 
 
+# A machine's programs send a handful of User-Agents, each on every request.
+@lru_cache(maxsize=256)
 def client_name(user_agent: str | None) -> str:
     """The calling program as `name/version` (`ollama-python/0.6.3`, `claude-cli/2.1.197`,
     `curl/8.5.0`, `OpenAI/Python 2.3.0`), `browser` for a web page, else `unknown`."""
