@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
-from connector.dialects.base import dumps, public_message
+from connector.dialects.base import dumpb, public_message
 from connector.errors import ConnectorError
 
 
@@ -31,4 +31,4 @@ def error_line(exc: ConnectorError) -> bytes:
 
 
 def line(value: Any) -> bytes:
-    return dumps(value).encode() + b"\n"
+    return dumpb(value) + b"\n"

@@ -4,8 +4,8 @@ counters in the done line."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 
 from connector.dialects.ollama.errors import error_line, line
@@ -29,8 +29,17 @@ from connector.services.embeddings import EmbedRequest
 _NS_PER_MS = 1_000_000
 
 
+_second: list[Any] = [-1, ""]  # the last second formatted, and its text
+
+
 def now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """Ollama's `created_at`, e.g. 2026-12-02T10:00:00.123456Z. Every line of a stream
+    carries one: the date and time are formatted once a second (strftime alone took
+    5 us a line)."""
+    second, ns = divmod(time.time_ns(), 1_000_000_000)
+    if _second[0] != second:
+        _second[0], _second[1] = second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+    return f"{_second[1]}.{ns // 1000:06d}Z"
 
 
 def _done_reason(finish_reason: str | None) -> str:
