@@ -125,6 +125,7 @@ class Services:
         await self.providers.catalogue.stop()
         await self.usage.stop()
         await self.providers.aclose()
+        self.responses.close()
         self.engine.dispose()
 
 

@@ -39,14 +39,14 @@ import contextlib
 import logging
 import sqlite3
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Table, delete, event, insert, literal, select
+from sqlalchemy import Engine, delete, event, insert, literal, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from connector.services.loop_sqlite import Insert, loop_connection, on_sqlite_file
 from connector.tables import UsageInflight, UsageRecord, utcnow
 
 log = logging.getLogger(__name__)
@@ -144,26 +144,14 @@ class _Batch:
 
 
 class _LoopWriter:
-    """Commits a batch on the event loop through its own sqlite3 connection, which
-    never waits for a lock (busy_timeout 0): it either finishes in microseconds or
-    raises, and the caller then takes the thread path. Values go through the
-    columns' own SQLAlchemy bind processors, so rows are stored exactly as the ORM
-    stores them."""
+    """Commits a batch on the event loop through its own connection (loop_sqlite.py):
+    it either finishes in microseconds or raises, and the caller then takes the
+    thread path."""
 
     def __init__(self, engine: Engine) -> None:
-        # A connection the engine makes (its connect listeners and pragmas apply),
-        # taken out of the pool for the writer alone.
-        raw = engine.raw_connection()
-        conn = raw.driver_connection
-        raw.detach()
-        if not isinstance(conn, sqlite3.Connection):
-            raise sqlite3.InterfaceError(f"not a sqlite3 connection: {type(conn).__name__}")
-        conn.isolation_level = None  # transactions are begun and committed here
-        for pragma in ("busy_timeout=0", "wal_autocheckpoint=0"):
-            conn.execute(f"PRAGMA {pragma}")
-        self._conn = conn
-        self._records = _Insert(_RECORDS, _ENTRY_FIELDS, engine)
-        self._inflight = _Insert(_INFLIGHT, _INFLIGHT_FIELDS, engine)
+        self._conn = loop_connection(engine)
+        self._records = Insert(_RECORDS, _ENTRY_FIELDS, engine)
+        self._inflight = Insert(_INFLIGHT, _INFLIGHT_FIELDS, engine)
         self.commits = 0
 
     def write(
@@ -192,33 +180,6 @@ class _LoopWriter:
 
     def close(self) -> None:
         self._conn.close()
-
-
-class _Insert:
-    """One table's INSERT as plain SQL, with each column's bind processor."""
-
-    def __init__(self, table: Table, names: tuple[str, ...], engine: Engine) -> None:
-        columns = [table.c[name] for name in names]
-        marks = ", ".join("?" for _ in names)
-        self.sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})"
-        self._names = names
-        processors: list[Callable[[Any], Any] | None] = [
-            c.type.bind_processor(engine.dialect) for c in columns
-        ]
-        self._steps = list(zip(names, processors, strict=True))
-
-    def values(self, entry: Any) -> tuple[Any, ...]:
-        return tuple(
-            process(getattr(entry, name)) if process is not None else getattr(entry, name)
-            for name, process in self._steps
-        )
-
-
-def _on_sqlite_file(engine: Engine) -> bool:
-    """SQLite on a file: one more connection sees the same database (in memory, each
-    connection would have its own)."""
-    path = engine.url.database
-    return engine.dialect.name == "sqlite" and bool(path) and path != ":memory:"
 
 
 class UsageRecorder:
@@ -254,7 +215,7 @@ class UsageRecorder:
                 recovered,
             )
         loop = asyncio.get_running_loop()
-        if _on_sqlite_file(self._engine):
+        if on_sqlite_file(self._engine):
             self._open_loop_writer()
             # The writer's connection follows the engine's: disposed (a test's fault
             # injection, a reconfiguration), it is made again as the engine makes them.
