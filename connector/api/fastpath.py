@@ -23,10 +23,11 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from connector.api import errors
 from connector.api.routes import anthropic, chat, ollama, responses
+from connector.api.security import replay_body
 from connector.schemas import ChatRequest
 from connector.schemas.anthropic import MessagesRequest
 from connector.schemas.ollama import OllamaChatRequest, OllamaGenerateRequest
@@ -87,13 +88,13 @@ class FastPathMiddleware:
         if body is None:  # the client left before its request was whole
             return
         if query is None:
-            await self.app(scope, _replay(body, receive), send)
+            await self.app(scope, replay_body(body, receive), send)
             return
         try:
             parsed = hot.body.model_validate_json(body)
         except ValidationError:
             # FastAPI answers it (the error's exact shape is its own).
-            await self.app(scope, _replay(body, receive), send)
+            await self.app(scope, replay_body(body, receive), send)
             return
         scope.setdefault("path_params", {})
         request = Request(scope, receive)
@@ -136,16 +137,3 @@ async def _read(receive: Receive) -> bytes | None:
         parts.append(message.get("body", b""))
         if not message.get("more_body", False):
             return b"".join(parts)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay

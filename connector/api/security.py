@@ -88,7 +88,9 @@ async def _read_limited(receive: Receive, limit: int) -> bytes | None:
     return b"".join(parts)
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay_body(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that hands the app `body` (already read) first, then the client's
+    own messages (a disconnect): for middleware that had to read the body itself."""
     sent = False
 
     async def replay() -> Message:
@@ -165,7 +167,7 @@ class SecurityMiddleware:
                 body = await _read_limited(receive, self.max_body)
                 too_large = body is None
                 if body is not None:
-                    receive = _replay(body, receive)
+                    receive = replay_body(body, receive)
             if too_large:
                 await self._refuse(
                     scope,
