@@ -31,15 +31,7 @@ def _dumps(value: Any) -> str:
 
 Order = Literal["asc", "desc"]
 _TABLE = StoredResponse.__table__  # type: ignore[attr-defined]
-_COLUMNS = (
-    "id",
-    "created_at",
-    "previous_response_id",
-    "model",
-    "status",
-    "input_json",
-    "response_json",
-)
+_COLUMNS = tuple(column.name for column in _TABLE.columns)
 # Writes on the loop that take longer than this, several in a row, mean a slow disk:
 # from then on they run in the thread, where they stall no other request.
 _LOOP_WRITE_MAX_S = 0.02
