@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -55,8 +56,10 @@ from loadgen import (
     BadAnswer,
     Connection,
     Target,
+    WebSocketConnection,
     blocking_ms,
     closed_loop,
+    connect,
     encode,
     open_loop,
     paced_streams,
@@ -83,9 +86,11 @@ class Surface:
     upstream_path: str  # at the mock and the relay
     model_prefix: str  # how the connector is told which endpoint
     note: str = ""
+    websocket: bool = False  # `path` is a WebSocket: requests are its chat messages
 
     def body(self, model: str, streamed: bool) -> bytes:
-        return json.dumps(SURFACES[self.name].body(self.model_prefix + model, streamed)).encode()
+        dialect = "v1" if self.websocket else self.name
+        return json.dumps(SURFACES[dialect].body(self.model_prefix + model, streamed)).encode()
 
     def upstream_body(self, model: str, streamed: bool) -> bytes:
         if self.upstream_path == "/api/chat":
@@ -115,6 +120,17 @@ GOAL_SURFACES = {
         "/v1/chat/completions",
         "openai/",
         _RELAYED_AS_OPENAI,
+    ),
+    "ws": Surface(
+        "ws",
+        "/ws/chat",
+        OPENAI_TEXT,
+        "/v1/chat/completions",
+        "openai/",
+        "one chat message per request on a kept socket; a socket's answer is always "
+        "streamed, so its blocking figure is the time to its done message; direct and the "
+        "relay are the OpenAI path over HTTP",
+        websocket=True,
     ),
 }
 
@@ -164,28 +180,28 @@ class Gateway:
 
 
 async def _start(
-    cmd: list[str], env: dict[str, str], cwd: str, port: int, cpus: set[int] | None, probe: bytes
+    cmd: list[str], env: dict[str, str], cwd: str, cpus: set[int] | None, probe: Target
 ) -> Gateway:
     """Exec `cmd` and send `probe` (a proxied request) until it answers 200."""
     started = time.perf_counter()
     # Popen itself: the exec is what is timed, with nothing else on this loop yet.
     proc = subprocess.Popen(cmd, env=env, cwd=cwd)  # noqa: ASYNC220
     pin(proc.pid, cpus)
-    conn = Connection(Target(HOST, port, probe, probe, OPENAI_TEXT))
+    conn = connect(probe)
     answered = 0
     try:
         while time.perf_counter() - started < 60:
             if proc.poll() is not None:
                 raise SystemExit(f"{cmd[1:3]} exited with {proc.returncode}")
             try:
-                answer = await conn.send(probe)
+                answer = await conn.send(probe.blocking)
             except (OSError, asyncio.IncompleteReadError, BadAnswer):
                 # Not listening yet: nothing to wait on but the port itself.
                 await asyncio.sleep(0.002)
                 continue
             answered += 1
             if answer.status == 200:
-                return Gateway(proc, port, time.perf_counter() - started, answered)
+                return Gateway(proc, probe.port, time.perf_counter() - started, answered)
             await asyncio.sleep(0.002)
         raise SystemExit(f"{cmd[1:3]} gave no 200 within 60 s")
     except BaseException:
@@ -258,6 +274,10 @@ def _targets(
             blocking = surface.upstream_body(model, False)
             streaming = surface.upstream_body(streamed, True)
             text = OPENAI_TEXT
+        if side == "connector" and surface.websocket:
+            query = f"?{urllib.parse.urlencode({'token': key})}" if key else ""
+            out[side] = Target(HOST, port, blocking, streaming, text, websocket=path + query)
+            continue
         headers = {"Authorization": f"Bearer {BENCH_KEY}"}
         if key and side == "connector":
             headers["x-api-key"] = key
@@ -271,12 +291,15 @@ def _targets(
     return out
 
 
+Client = Connection | WebSocketConnection
+
+
 async def _rounds(
-    n: int, targets: dict[str, Target], measure: Callable[[Connection], Awaitable[Any]]
+    n: int, targets: dict[str, Target], measure: Callable[[Client], Awaitable[Any]]
 ) -> dict[str, list[Any]]:
     """`n` rounds, one request per side each, the order rotating round by round so
     drift on the machine hits every side alike."""
-    conns = {side: Connection(t) for side, t in targets.items()}
+    conns = {side: connect(t) for side, t in targets.items()}
     got: dict[str, list[Any]] = {side: [] for side in targets}
     order = list(targets)
     try:
@@ -365,18 +388,13 @@ async def measure_surface(
     res = Results()
     mock = f"http://{HOST}:{mock_port}"
     relay_port, connector_port = free_port(), free_port()
-    probe = {
-        "relay": encode(
-            HOST, relay_port, surface.upstream_path, surface.upstream_body("bench", False)
-        ),
-        "connector": encode(HOST, connector_port, surface.path, surface.body("bench", False)),
-    }
+    ports = {"direct": mock_port, "relay": relay_port, "connector": connector_port}
+    probe = _targets(surface, ports, "bench", "bench", None)
     with tempfile.TemporaryDirectory(prefix="connector-bench-") as data_dir:
         relay = await _start(
             [sys.executable, str(HERE / "relay.py"), "--upstream", mock, "--port", str(relay_port)],
             dict(os.environ),
             str(REPO),
-            relay_port,
             cpus,
             probe["relay"],
         )
@@ -385,7 +403,6 @@ async def measure_surface(
                 connector_command(connector_port),
                 connector_env(mock + "/v1", BENCH_KEY, data_dir, mock),
                 data_dir,
-                connector_port,
                 cpus,
                 probe["connector"],
             )
@@ -398,7 +415,6 @@ async def measure_surface(
                 gw.rss_start_mb = status_mb(gw.proc.pid, "VmRSS")
             res.routed += connector.polls
             key = _make_app_key(f"http://{HOST}:{connector_port}") if args.app_key else None
-            ports = {"direct": mock_port, "relay": relay_port, "connector": connector_port}
             targets = _targets(surface, ports, "bench", args.gap.model, key)
             await _measure(targets, args, res)
             paced = _targets(surface, ports, "bench", args.paced.model, key)
@@ -590,7 +606,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--surfaces",
-        default="v1,ollama,anthropic,responses",
+        default="v1,ollama,anthropic,responses,ws",
         help=f"comma-separated, of {', '.join(GOAL_SURFACES)}",
     )
     parser.add_argument("--quick", action="store_true", help="tiny samples: proves it runs")

@@ -1,8 +1,10 @@
 """The benchmarks' load generator: a minimal HTTP/1.1 keep-alive client on asyncio
 streams (run under uvloop) that sends pre-encoded requests and times the answer's
-chunks as they arrive. Cheaper per request than httpx or aiohttp, so one core drives
-the mock and a gateway well past the rates the goals name; the direct rate to the mock
-is printed with every run to show the ceiling.
+chunks as they arrive, and the same for the connector's `/ws/chat` WebSocket (RFC 6455
+framing by hand: one text frame per message, as the server sends them). Cheaper per
+request than httpx or aiohttp, so one core drives the mock and a gateway well past the
+rates the goals name; the direct rate to the mock is printed with every run to show the
+ceiling.
 
 Every measurement here returns numbers; which gateway or surface they belong to is the
 caller's business.
@@ -11,6 +13,8 @@ caller's business.
 from __future__ import annotations
 
 import asyncio
+import base64
+import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -27,6 +31,9 @@ class Target:
     blocking: bytes
     streaming: bytes
     text: re.Pattern[bytes]
+    # A WebSocket target: the path (and query) to upgrade on; `blocking` and
+    # `streaming` are then the chat request bodies its messages carry.
+    websocket: str = ""
 
 
 def encode(
@@ -112,7 +119,115 @@ class Connection:
         return answer
 
 
-async def blocking_ms(conn: Connection) -> float:
+class WebSocketConnection:
+    """One `/ws/chat` socket, one request at a time, with the same interface as
+    Connection: `send` puts a chat message with a fresh id and reads messages until that
+    id's `done` (status 200) or `error` (its status); chunks matching `text` are timed."""
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._sent = 0
+
+    async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        if self._reader is None or self._writer is None or self._writer.is_closing():
+            reader, writer = await asyncio.open_connection(
+                self.target.host, self.target.port, limit=1 << 20
+            )
+            key = base64.b64encode(os.urandom(16)).decode()
+            writer.write(
+                (
+                    f"GET {self.target.websocket} HTTP/1.1\r\n"
+                    f"Host: {self.target.host}:{self.target.port}\r\n"
+                    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                    f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                    "User-Agent: connector-bench\r\n\r\n"
+                ).encode()
+            )
+            head = await reader.readuntil(b"\r\n\r\n")
+            if not head.startswith(b"HTTP/1.1 101"):
+                writer.close()
+                raise BadAnswer(head[:40])
+            self._reader, self._writer = reader, writer
+        return self._reader, self._writer
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        self._reader = self._writer = None
+
+    def _frame(self, opcode: int, payload: bytes) -> bytes:
+        # Client frames are masked (RFC 6455 5.3): XOR with a fresh 4-byte key.
+        mask = os.urandom(4)
+        n = len(payload)
+        if n < 126:
+            head = bytes((0x80 | opcode, 0x80 | n))
+        elif n < 1 << 16:
+            head = bytes((0x80 | opcode, 0x80 | 126)) + n.to_bytes(2, "big")
+        else:
+            head = bytes((0x80 | opcode, 0x80 | 127)) + n.to_bytes(8, "big")
+        keys = (mask * (n // 4 + 1))[:n]
+        masked = (int.from_bytes(payload, "big") ^ int.from_bytes(keys, "big")).to_bytes(n, "big")
+        return head + mask + masked
+
+    async def _message(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bytes:
+        """The next whole text message; pings are answered on the way."""
+        parts: list[bytes] = []
+        while True:
+            b0, b1 = await reader.readexactly(2)
+            n = b1 & 0x7F
+            if n == 126:
+                n = int.from_bytes(await reader.readexactly(2), "big")
+            elif n == 127:
+                n = int.from_bytes(await reader.readexactly(8), "big")
+            payload = await reader.readexactly(n) if n else b""
+            opcode = b0 & 0x0F
+            if opcode == 0x9:  # ping
+                writer.write(self._frame(0xA, payload))
+                continue
+            if opcode == 0x8:
+                raise BadAnswer(b"closed: " + payload[:40])
+            if opcode in (0x1, 0x0):
+                parts.append(payload)
+                if b0 & 0x80:
+                    return b"".join(parts)
+
+    async def send(self, request: bytes, text: re.Pattern[bytes] | None = None) -> Answer:
+        try:
+            return await self._send(request, text)
+        except BaseException:
+            self.close()
+            raise
+
+    async def _send(self, request: bytes, text: re.Pattern[bytes] | None) -> Answer:
+        reader, writer = await self._open()
+        self._sent += 1
+        rid = f"r{self._sent}".encode()
+        message = b'{"type":"chat","id":"' + rid + b'","request":' + request + b"}"
+        writer.write(self._frame(0x1, message))
+        mine = b'"id":"' + rid + b'"'
+        text_at: list[float] = []
+        while True:
+            message = await self._message(reader, writer)
+            if mine not in message[:64]:
+                continue
+            if message.startswith(b'{"type":"chunk"'):
+                if text is not None and text.search(message):
+                    text_at.append(time.perf_counter())
+                continue
+            if message.startswith(b'{"type":"done"'):
+                return Answer(200, text_at)
+            found = re.search(rb'"status": ?(\d+)', message)
+            return Answer(int(found.group(1)) if found else 599, text_at)
+
+
+def connect(target: Target) -> Connection | WebSocketConnection:
+    """A client for `target`: an HTTP connection, or a socket for a WebSocket target."""
+    return WebSocketConnection(target) if target.websocket else Connection(target)
+
+
+async def blocking_ms(conn: Connection | WebSocketConnection) -> float:
     started = time.perf_counter()
     answer = await conn.send(conn.target.blocking)
     elapsed = (time.perf_counter() - started) * 1000
@@ -127,7 +242,7 @@ class Stream:
     gaps_ms: list[float]
 
 
-async def stream(conn: Connection) -> Stream:
+async def stream(conn: Connection | WebSocketConnection) -> Stream:
     started = time.perf_counter()
     answer = await conn.send(conn.target.streaming, conn.target.text)
     if answer.status != 200 or not answer.text_at:
@@ -144,7 +259,7 @@ async def closed_loop(target: Target, connections: int, seconds: float) -> tuple
 
     async def client() -> None:
         nonlocal done, failed
-        conn = Connection(target)
+        conn = connect(target)
         while time.perf_counter() < deadline:
             try:
                 answer = await conn.send(target.blocking)
@@ -172,13 +287,13 @@ async def open_loop(target: Target, rate: float, seconds: float, limit_s: float)
     each timed from its scheduled start, so a server that falls behind shows it. Idle
     connections are reused; a new one opens when all are busy."""
     total = max(1, round(rate * seconds))
-    idle: list[Connection] = []
+    idle: list[Connection | WebSocketConnection] = []
     latencies: list[float] = []
     failures = 0
 
     async def one(scheduled: float) -> None:
         nonlocal failures
-        conn = idle.pop() if idle else Connection(target)
+        conn = idle.pop() if idle else connect(target)
         try:
             async with asyncio.timeout(limit_s):
                 answer = await conn.send(target.blocking)
@@ -214,7 +329,7 @@ async def paced_streams(
 
     async def one(i: int) -> float:
         await asyncio.sleep(ramp * i / count)
-        conn = Connection(target)
+        conn = connect(target)
         try:
             async with asyncio.timeout(limit_s):
                 got = await stream(conn)

@@ -63,7 +63,8 @@ _NUMBER = r"[+-]?[\d,]+(?:\.\d+)?"
 def test_bench_goals_prints_every_goal_row_for_every_surface() -> None:
     out = _run("bench_goals.py", "--quick")
     tables = re.split(r"^## ", out, flags=re.M)[1:]
-    assert [t.split(":")[0] for t in tables] == ["v1", "ollama", "anthropic", "responses"], out
+    surfaces = [t.split(":")[0] for t in tables]
+    assert surfaces == ["v1", "ollama", "anthropic", "responses", "ws"], out
     for text in tables:
         rows = {
             cells[0]: cells[1:]
