@@ -1,7 +1,7 @@
 """The OpenAI dialect writes text and reasoning chunks straight from their fields
 (`openai_chat.chunk_json`): byte for byte what the models' own serializers write, for
 every combination of the fields a streamed delta carries and for text no JSON encoder
-should get wrong."""
+should get wrong; `/ws/chat` wraps the same bytes in its chunk message."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import json
 
 import pytest
 
+from connector.api.routes.ws import chunk_message_prefix
 from connector.dialects.openai_chat import chunk_json
 from connector.schemas import (
     ChatCompletionChunk,
@@ -20,6 +21,7 @@ from connector.schemas import (
     ToolCall,
     Usage,
 )
+from connector.schemas.ws import ChatSocketChunk
 
 TEXTS = [
     None,
@@ -76,3 +78,15 @@ def test_other_chunks_go_through_the_models() -> None:
     ]
     for chunk in chunks:
         assert chunk_json(chunk) == chunk.model_dump_json().encode()
+
+
+@pytest.mark.parametrize("rid", ["r1", "", 'quo"te \\ /', "é 中文 👋", "\n\x00\u2028"])
+@pytest.mark.parametrize("content", TEXTS)
+def test_websocket_chunk_messages_are_written_as_their_model_writes_them(
+    rid: str, content: str | None
+) -> None:
+    """`/ws/chat` frames each text chunk from `chunk_json` and a per-request prefix; the
+    id is the client's own string."""
+    chunk = _chunk(role="assistant", content=content)
+    built = chunk_message_prefix(rid) + chunk_json(chunk) + b"}"
+    assert built == ChatSocketChunk(id=rid, chunk=chunk).model_dump_json().encode()

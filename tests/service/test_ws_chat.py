@@ -92,6 +92,13 @@ def test_invalid_json_and_unknown_messages_keep_socket_open(
     assert error["type"] == "error" and error["id"] is None and error["status"] == 400
     assert set(error["error"]) == {"message", "type", "param", "code"}
 
+    # A lone surrogate escape is no Unicode text: refused as HTTP bodies are, where it
+    # would otherwise break the answers that echo the id.
+    ws.send('{"type": "chat", "id": "\\ud800", "request": {"messages": []}}')
+    surrogate = _recv(ws)
+    assert surrogate["type"] == "error" and surrogate["id"] is None
+    assert surrogate["status"] == 400
+
     ws.send(json.dumps({"type": "dance", "id": "x1"}))
     unknown = _recv(ws)
     assert unknown["type"] == "error" and unknown["status"] == 400

@@ -8,18 +8,18 @@ import contextlib
 import json
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from connector.api.deps import ServicesDep
 from connector.api.errors import validation_error
 from connector.api.routes.usage import own_key
-from connector.dialects.openai_chat import error_body
+from connector.dialects.openai_chat import chunk_json, error_body
 from connector.errors import BadRequestError, ConnectorError
 from connector.schemas import ChatRequest
 from connector.schemas.ws import (
     ChatSocketCancelled,
-    ChatSocketChunk,
     ChatSocketDone,
     ChatSocketError,
     MonitorSnapshot,
@@ -28,6 +28,15 @@ from connector.services.callers import Caller
 from connector.services.chat import ChatService
 
 router = APIRouter(tags=["websocket"])
+
+_JSON_STR = TypeAdapter(str)
+
+
+def chunk_message_prefix(rid: str) -> bytes:
+    """The start of every `chunk` message of request `rid`, as `ChatSocketChunk` writes
+    it: a text chunk's message is this, the chunk's own JSON (`chunk_json`) and `}`,
+    so no model is built and serialized per token."""
+    return b'{"type":"chunk","id":' + _JSON_STR.dump_json(rid) + b',"chunk":'
 
 
 class _ChatSocket:
@@ -39,8 +48,11 @@ class _ChatSocket:
         self._send_lock = asyncio.Lock()
 
     async def send(self, message: BaseModel, *, exclude_none: bool = False) -> None:
+        await self.send_text(message.model_dump_json(exclude_none=exclude_none))
+
+    async def send_text(self, text: str) -> None:
         async with self._send_lock:
-            await self.ws.send_text(message.model_dump_json(exclude_none=exclude_none))
+            await self.ws.send_text(text)
 
     async def send_error(self, rid: str | None, exc: ConnectorError) -> None:
         body: dict[str, Any] = {"id": rid, "status": exc.status_code, **error_body(exc)}
@@ -48,7 +60,9 @@ class _ChatSocket:
 
     async def handle(self, text: str) -> None:
         try:
-            message = json.loads(text)
+            # orjson, as HTTP bodies are parsed: it refuses what is not JSON text (a lone
+            # surrogate escape, NaN) instead of passing it on to break the answers.
+            message = orjson.loads(text)
         except ValueError:
             await self.send_error(None, BadRequestError("Message is not valid JSON."))
             return
@@ -86,11 +100,11 @@ class _ChatSocket:
     async def run(self, rid: str, request: ChatRequest) -> None:
         try:
             stream = self.chat.open(request, self.caller)
+            prefix = chunk_message_prefix(rid)
             async with contextlib.aclosing(stream.chunks) as chunks:
                 async for chunk in chunks:
                     if chunk.choices:
-                        # Built without re-validating: the chunk is already a model.
-                        await self.send(ChatSocketChunk.model_construct(id=rid, chunk=chunk))
+                        await self.send_text((prefix + chunk_json(chunk) + b"}").decode())
             assert stream.completion is not None
             done = ChatSocketDone.model_construct(id=rid, response=stream.completion)
             await self.send(done, exclude_none=True)
