@@ -317,8 +317,12 @@ async def _open_loop_sweep(
 ) -> None:
     """Rate steps: each side's best is the highest rate with no errors whose p99 stays
     within the budget of the direct p99 at that rate (the direct side: of nothing).
-    A side leaves the sweep at its first miss; the sweep ends when the direct side
-    misses, since beyond that the mock and the load generator are what is measured."""
+    A side that misses a step gets a second try at it, as in the streams sweep: a
+    shared machine pauses processes now and then (10-40 ms on the one the README's
+    figures come from, the relay's too), and one pause inside a step's few seconds
+    decides its p99. A side leaves the sweep when it misses twice;
+    the sweep ends when the direct side does, since beyond that the mock and the load
+    generator are what is measured."""
     best = dict.fromkeys(targets, 0.0)
     active = set(targets)
     for rate in args.rates:
@@ -326,16 +330,18 @@ async def _open_loop_sweep(
         for side in SIDES:
             if side not in active:
                 continue
-            step = await open_loop(targets[side], rate, args.seconds, args.timeout)
-            if side == "connector":
-                res.routed += len(step.latencies_ms) + step.failures
-            p99 = percentile(step.latencies_ms, 99)
-            if side == "direct":
-                direct_p99 = p99
-            if step.failures or not p99 - direct_p99 < args.budget:
-                active.discard(side)
+            for _attempt in range(2):
+                step = await open_loop(targets[side], rate, args.seconds, args.timeout)
+                if side == "connector":
+                    res.routed += len(step.latencies_ms) + step.failures
+                p99 = percentile(step.latencies_ms, 99)
+                if side == "direct":
+                    direct_p99 = p99
+                if not step.failures and p99 - direct_p99 < args.budget:
+                    best[side] = rate
+                    break
             else:
-                best[side] = rate
+                active.discard(side)
         if "direct" not in active or active == {"direct"}:
             break
     res.open_loop = Sides(**best)
