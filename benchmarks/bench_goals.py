@@ -665,12 +665,53 @@ QUICK = {
 }
 
 
+# A fixed piece of work, timed again and again with a short sleep between (a request's
+# duty cycle), in a process of its own on the gateway's CPU.
+_STEADINESS = """
+import sys, time
+def work():
+    x = 1
+    for _ in range(20_000):
+        x = (x * 1103515245 + 12345) & 0xFFFFFFFF
+    return x
+took = []
+end = time.perf_counter() + float(sys.argv[1])
+while time.perf_counter() < end:
+    started = time.perf_counter()
+    work()
+    took.append(time.perf_counter() - started)
+    time.sleep(0.001)
+took.sort()
+print(len(took), took[0], took[len(took) * 99 // 100], took[-1],
+      sum(t > 2 * took[0] for t in took))
+"""
+
+
+def steadiness(cpus: set[int] | None, seconds: float) -> str:
+    """How steady the gateway's CPU is before anything runs on it: on a shared machine
+    the same work now and then takes several times as long (the host runs something
+    else), a pause every gateway sees and the open-loop and stream rows feel first."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _STEADINESS, str(seconds)], stdout=subprocess.PIPE, text=True
+    )
+    pin(proc.pid, cpus)
+    out, _ = proc.communicate(timeout=seconds + 30)
+    tries, best, p99, worst, slow = out.split()
+    share = int(slow) / int(tries) * 100
+    return (
+        f"machine: the same work on the gateway's CPU took {float(best) * 1000:.2f} ms at best, "
+        f"{float(p99) * 1000:.2f} ms at p99 and {float(worst) * 1000:.2f} ms at worst; "
+        f"{share:.1f} % of {int(tries):,} tries took over twice the best"
+    )
+
+
 async def _run(args: argparse.Namespace, surfaces: list[Surface]) -> int:
     split = None if args.no_pin else split_cpus()
     gateway_cpus, other_cpus = split if split else (None, None)
     if split:
         pin(os.getpid(), other_cpus)
         print(f"gateway on CPU {sorted(split[0])}; mock and load generator on {sorted(split[1])}")
+    print(steadiness(gateway_cpus, 0.3 if args.quick else 3.0), flush=True)
     models = ["bench", args.gap.model, args.paced.model]
     failed = False
     with running_mock(models, other_cpus) as mock_port:

@@ -62,6 +62,13 @@ _NUMBER = r"[+-]?[\d,]+(?:\.\d+)?"
 
 def test_bench_goals_prints_every_goal_row_for_every_surface() -> None:
     out = _run("bench_goals.py", "--quick")
+    # The machine's own steadiness, measured before any gateway runs.
+    assert re.search(
+        rf"^machine: .* took {_NUMBER} ms at best, {_NUMBER} ms at p99 and {_NUMBER} ms at "
+        rf"worst; {_NUMBER} % of {_NUMBER} tries took over twice the best$",
+        out,
+        re.M,
+    ), out
     tables = re.split(r"^## ", out, flags=re.M)[1:]
     surfaces = [t.split(":")[0] for t in tables]
     assert surfaces == ["v1", "ollama", "anthropic", "responses", "ws"], out
