@@ -163,19 +163,19 @@ def _shown(raw: bytes | str) -> str:
 
 async def idle_limited(
     response: aiohttp.ClientResponse, idle_timeout: float, upstream: str
-) -> AsyncIterator[bytes]:
-    """A streamed body's lines, the first one under the client's read timeout (a model
-    load may take minutes), every later one within `idle_timeout`
+) -> AsyncIterator[list[bytes]]:
+    """A streamed body's lines (`lines`), the first under the client's read timeout (a
+    model load may take minutes), every later one within `idle_timeout`
     (CONNECTOR_IDLE_TIMEOUT): a stream that has started and then says nothing that
     long is stuck. Only time spent waiting for the upstream counts, never the time
-    the consumer takes with a line (a slow client).
+    the consumer takes with a batch (a slow client).
 
     One timer per stream watches, re-armed only when it fires early, and ends a stuck
     read by setting the error on the body's reader: an `asyncio.timeout` entered
     around each line cost about 4% of a request's CPU time."""
     loop = asyncio.get_running_loop()
     content = response.content
-    waiting_since: float | None = None  # None while the consumer has the line
+    waiting_since: float | None = None  # None while the consumer has the batch
     timer: asyncio.TimerHandle | None = None
 
     def watch() -> None:
@@ -193,29 +193,33 @@ async def idle_limited(
         )
 
     try:
-        async for line in lines(response):
+        async for batch in lines(response):
             if timer is None:
                 timer = loop.call_later(idle_timeout, watch)  # from the first line on
             waiting_since = None
-            yield line
+            yield batch
             waiting_since = loop.time()
     finally:
         if timer is not None:
             timer.cancel()
 
 
-async def lines(response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
-    """The body's lines (NDJSON, or SSE's `data:` lines), without their newline; any
-    length, as they arrive (a line may end in `\\r`)."""
+async def lines(response: aiohttp.ClientResponse) -> AsyncIterator[list[bytes]]:
+    """The body's lines that hold anything (NDJSON objects, SSE's `data:` lines; a
+    line may end in `\r`), without their newline, any length, in the batches they
+    arrived in. One step per network read, not per line: with SSE's blank separator
+    lines that halves the steps through the generators above, each a few
+    microseconds on every token."""
     rest = b""
     async for data in response.content.iter_any():
         if rest:
             data = rest + data
         *complete, rest = data.split(b"\n")
-        for line in complete:
-            yield line
-    if rest:
-        yield rest
+        batch = [line for line in complete if line.strip()]
+        if batch:
+            yield batch
+    if rest.strip():
+        yield [rest]
 
 
 class UpstreamHTTP:

@@ -311,35 +311,34 @@ class OllamaProvider:
             if response.status >= 400:
                 body = await response.read()
                 raise self._status_error(response.status, body, call.model, response.headers)
-            async for line in idle_limited(response, self._idle_timeout, "Ollama"):
-                if not line.strip():
-                    continue
-                data = parse_stream_object(line, "Ollama")
-                # /api/generate sends `response` and `thinking` at the top level.
-                message = data if generating else (data.get("message") or {})
-                calls = _tool_calls(message.get("tool_calls"), tool_index)
-                if calls:
-                    tool_index += len(calls)
-                chunk = ProviderChunk(
-                    content=message.get("response" if generating else "content") or "",
-                    reasoning=message.get("thinking") or "",
-                    tool_calls=calls,
-                )
-                if data.get("done"):
-                    prompt = int(data.get("prompt_eval_count") or 0)
-                    completion = int(data.get("eval_count") or 0)
-                    chunk.usage = Usage(
-                        prompt_tokens=prompt,
-                        completion_tokens=completion,
-                        total_tokens=prompt + completion,
+            async for batch in idle_limited(response, self._idle_timeout, "Ollama"):
+                for line in batch:
+                    data = parse_stream_object(line, "Ollama")
+                    # /api/generate sends `response` and `thinking` at the top level.
+                    message = data if generating else (data.get("message") or {})
+                    calls = _tool_calls(message.get("tool_calls"), tool_index)
+                    if calls:
+                        tool_index += len(calls)
+                    chunk = ProviderChunk(
+                        content=message.get("response" if generating else "content") or "",
+                        reasoning=message.get("thinking") or "",
+                        tool_calls=calls,
                     )
-                    chunk.finish_reason = (
-                        "tool_calls" if tool_index else (data.get("done_reason") or "stop")
-                    )
-                    chunk.timings = {
-                        k: int(data[k]) for k in TIMING_FIELDS if data.get(k) is not None
-                    }
-                yield chunk
+                    if data.get("done"):
+                        prompt = int(data.get("prompt_eval_count") or 0)
+                        completion = int(data.get("eval_count") or 0)
+                        chunk.usage = Usage(
+                            prompt_tokens=prompt,
+                            completion_tokens=completion,
+                            total_tokens=prompt + completion,
+                        )
+                        chunk.finish_reason = (
+                            "tool_calls" if tool_index else (data.get("done_reason") or "stop")
+                        )
+                        chunk.timings = {
+                            k: int(data[k]) for k in TIMING_FIELDS if data.get(k) is not None
+                        }
+                    yield chunk
 
     async def _get_json(self, path: str) -> Any:
         answer = await self._http.request(
@@ -389,8 +388,8 @@ class OllamaProvider:
             if response.status >= 400:
                 body = await response.read()
                 raise self._status_error(response.status, body, name, response.headers)
-            async for line in lines(response):
-                if line.strip():
+            async for batch in lines(response):
+                for line in batch:
                     yield parse_stream_object(line, "Ollama")
 
     async def call_api(

@@ -234,15 +234,16 @@ class OpenAIProvider:
         async with self._http.stream("POST", url, body=body, headers=self._headers()) as response:
             if response.status >= 400:
                 raise self._status_error(response.status, await response.read(), response.headers)
-            async for line in idle_limited(response, self._idle_timeout, "OpenAI"):
-                if not line.startswith(b"data:"):
-                    continue
-                data = line[5:].strip()
-                if data == b"[DONE]":
-                    # Keep reading to the body's end: leaving early would close
-                    # the connection instead of returning it to the pool.
-                    continue
-                yield _chunk(parse_stream_object(data, "OpenAI"))
+            async for batch in idle_limited(response, self._idle_timeout, "OpenAI"):
+                for line in batch:
+                    if not line.startswith(b"data:"):
+                        continue
+                    data = line[5:].strip()
+                    if data == b"[DONE]":
+                        # Keep reading to the body's end: leaving early would close
+                        # the connection instead of returning it to the pool.
+                        continue
+                    yield _chunk(parse_stream_object(data, "OpenAI"))
 
     async def _model_ids(self) -> list[str]:
         answer = self._checked(

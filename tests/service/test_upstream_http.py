@@ -1,6 +1,6 @@
-"""The upstream HTTP client's streaming: lines as they arrive, however long, and the
-mid-stream idle limit, which counts the upstream's silence only, never the time a
-slow consumer takes with a line."""
+"""The upstream HTTP client's streaming: lines as they arrive, however long, blank
+ones left out, and the mid-stream idle limit, which counts the upstream's silence
+only, never the time a slow consumer takes with a batch of lines."""
 
 from __future__ import annotations
 
@@ -19,13 +19,14 @@ IDLE = 0.3
 
 @pytest.fixture
 async def upstream() -> AsyncIterator[tuple[str, asyncio.Event]]:
-    """/lines: three lines at once; /stall: one line, then nothing until released."""
+    """/lines: three lines at once, with blank ones between as SSE sends them; /stall:
+    one line, then nothing until released."""
     release = asyncio.Event()
 
     async def three(request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse()
         await response.prepare(request)
-        await response.write(b"one\n" + b"x" * 300_000 + b"\r\nthree")
+        await response.write(b"one\n\n" + b"x" * 300_000 + b"\r\n\r\n \nthree")
         await response.write_eof()
         return response
 
@@ -64,7 +65,7 @@ async def test_lines_of_any_length_and_the_last_without_newline(
     base, _ = upstream
     http = _client(base)
     async with http.stream("GET", f"{base}/lines") as response:
-        got = [line async for line in lines(response)]
+        got = [line async for batch in lines(response) for line in batch]
     await http.aclose()
     assert got == [b"one", b"x" * 300_000 + b"\r", b"three"]
 
@@ -76,8 +77,8 @@ async def test_a_slow_consumer_is_not_an_idle_upstream(
     http = _client(base)
     got = []
     async with http.stream("GET", f"{base}/lines") as response:
-        async for line in idle_limited(response, IDLE, "Test"):
-            got.append(line)
+        async for batch in idle_limited(response, IDLE, "Test"):
+            got.extend(batch)
             await asyncio.sleep(IDLE * 2)  # the client downstream reads slowly
     await http.aclose()
     assert len(got) == 3
@@ -92,8 +93,8 @@ async def test_an_upstream_silent_mid_stream_is_cut_off(
     got = []
     with pytest.raises(UpstreamTimeoutError, match="CONNECTOR_IDLE_TIMEOUT"):
         async with http.stream("GET", f"{base}/stall") as response:
-            async for line in idle_limited(response, IDLE, "Test"):
-                got.append(line)
+            async for batch in idle_limited(response, IDLE, "Test"):
+                got.extend(batch)
                 started = loop.time()
     assert loop.time() - started < IDLE + 1
     assert got == [b"first"]
