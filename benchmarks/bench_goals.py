@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import re
@@ -45,6 +46,7 @@ from harness import (
     chat_body,
     connector_command,
     connector_env,
+    cpu_s,
     free_port,
     percentile,
     pin,
@@ -248,6 +250,9 @@ class Results:
     streams: Sides = field(default_factory=Sides)  # how many, all clean
     rss: Sides = field(default_factory=Sides)  # (start, peak) MB
     start_s: Sides = field(default_factory=Sides)
+    # The gateways' own CPU: per blocking request (ms), per streamed token (us).
+    cpu_request_ms: Sides = field(default_factory=Sides)
+    cpu_token_us: Sides = field(default_factory=Sides)
     routed: int = 0  # requests that reached the connector: each leaves one usage record
     recorded: int = 0
 
@@ -422,7 +427,15 @@ async def measure_surface(
             res.routed += connector.polls
             key = _make_app_key(f"http://{HOST}:{connector_port}") if args.app_key else None
             targets = _targets(surface, ports, "bench", args.gap.model, key)
-            await _measure(targets, args, res)
+            pids = {side: gw.proc.pid for side, gw in gateways.items()}
+            await _measure(targets, pids, args, res)
+            await _token_cost(
+                _targets(surface, ports, "bench", SHORT_PACE.model, key),
+                _targets(surface, ports, "bench", LONG_PACE.model, key),
+                pids,
+                args,
+                res,
+            )
             paced = _targets(surface, ports, "bench", args.paced.model, key)
             await _streams_sweep(paced, args, res)
             res.rss = Sides(
@@ -437,7 +450,9 @@ async def measure_surface(
     return res
 
 
-async def _measure(targets: dict[str, Target], args: argparse.Namespace, res: Results) -> None:
+async def _measure(
+    targets: dict[str, Target], pids: dict[str, int], args: argparse.Namespace, res: Results
+) -> None:
     await _rounds(args.warmup, targets, blocking_ms)
     blocked = await _rounds(args.n, targets, blocking_ms)
     res.routed += args.warmup + args.n
@@ -451,13 +466,45 @@ async def _measure(targets: dict[str, Target], args: argparse.Namespace, res: Re
         *(percentile([g for s in kept[side] for g in s.gaps_ms], 99) for side in SIDES)
     )
     closed = {}
+    cpu_ms = {}
     for side in SIDES:
+        pid = pids.get(side)
+        before = cpu_s(pid) if pid else 0.0
         done, failed = await closed_loop(targets[side], args.connections, args.closed_seconds)
         closed[side] = done / args.closed_seconds
+        if pid:
+            cpu_ms[side] = (cpu_s(pid) - before) * 1000 / max(done, 1)
         if side == "connector":
             res.routed += done + failed
     res.closed_loop = Sides(**closed)
+    res.cpu_request_ms = Sides(**cpu_ms)
     await _open_loop_sweep(targets, args, res)
+
+
+# Streams of 2 and of 20 tokens 1 ms apart: the difference in a gateway's CPU per
+# request over the 18 tokens more is its cost per streamed token.
+SHORT_PACE, LONG_PACE = Pace(2, 1), Pace(20, 1)
+
+
+async def _token_cost(
+    short: dict[str, Target], long: dict[str, Target], pids: dict[str, int],
+    args: argparse.Namespace, res: Results,
+) -> None:  # fmt: skip
+    """Each gateway's CPU per streamed token, from closed loops of streamed requests
+    (the tokens arrive one by one, as from a model, each its own network read)."""
+    per_token = {}
+    for side, pid in pids.items():
+        per_request = []
+        for targets in (short, long):
+            streamed = dataclasses.replace(targets[side], blocking=targets[side].streaming)
+            before = cpu_s(pid)
+            done, failed = await closed_loop(streamed, args.connections, args.closed_seconds)
+            per_request.append((cpu_s(pid) - before) / max(done, 1))
+            if side == "connector":
+                res.routed += done + failed
+        extra = LONG_PACE.tokens - SHORT_PACE.tokens
+        per_token[side] = (per_request[1] - per_request[0]) / extra * 1e6
+    res.cpu_token_us = Sides(**per_token)
 
 
 # -- the table -----------------------------------------------------------------------
@@ -601,6 +648,12 @@ def table(surface: Surface, res: Results, args: argparse.Namespace) -> list[str]
     for key, row in _rows(args):
         cells = (row.label, *_cells(res, key), row.goal, "yes" if row.met(res) else "no")
         lines.append("| " + " | ".join(cells) + " |")
+    cpu_ms, cpu_us = res.cpu_request_ms, res.cpu_token_us
+    lines.append(
+        f"gateway CPU: connector {cpu_ms.connector:.2f} ms per blocking request "
+        f"(relay {cpu_ms.relay:.2f}), {cpu_us.connector:.0f} us per streamed token "
+        f"(relay {cpu_us.relay:.0f})"
+    )
     lines.append(f"usage records: {res.recorded} of {res.routed} routed requests")
     return lines
 
@@ -712,7 +765,7 @@ async def _run(args: argparse.Namespace, surfaces: list[Surface]) -> int:
         pin(os.getpid(), other_cpus)
         print(f"gateway on CPU {sorted(split[0])}; mock and load generator on {sorted(split[1])}")
     print(steadiness(gateway_cpus, 0.3 if args.quick else 3.0), flush=True)
-    models = ["bench", args.gap.model, args.paced.model]
+    models = ["bench", args.gap.model, args.paced.model, SHORT_PACE.model, LONG_PACE.model]
     failed = False
     with running_mock(models, other_cpus) as mock_port:
         for surface in surfaces:

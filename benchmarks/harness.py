@@ -202,6 +202,16 @@ def proc_kb(path: str, field: str) -> int | None:
     return None
 
 
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far; NaN where /proc is
+    missing."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def status_mb(pid: int, field: str) -> float:
     """A memory figure of a process in MB: `VmRSS` is resident now, `VmHWM` the peak.
     NaN where /proc is missing."""

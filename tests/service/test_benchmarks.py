@@ -89,6 +89,13 @@ def test_bench_goals_prints_every_goal_row_for_every_surface() -> None:
             for cell in measured:
                 assert re.fullmatch(rf"{_NUMBER}( / {_NUMBER})?", cell), (label, cell)
             assert goal.startswith(("<=", ">=")) and met in ("yes", "no"), (label, goal, met)
+        # Each gateway's own CPU per blocking request and per streamed token.
+        assert re.search(
+            rf"^gateway CPU: connector {_NUMBER} ms per blocking request \(relay {_NUMBER}\), "
+            rf"{_NUMBER} us per streamed token \(relay {_NUMBER}\)$",
+            text,
+            re.M,
+        ), text
         # Every request routed through the connector left exactly one usage record.
         found = re.search(r"^usage records: (\d+) of (\d+) routed requests$", text, re.M)
         assert found and found.group(1) == found.group(2) and int(found.group(1)) > 0, text
