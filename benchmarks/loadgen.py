@@ -61,20 +61,14 @@ class BadAnswer(Exception):
     """The server's answer was not HTTP/1.1 this client can read."""
 
 
-class Connection:
-    """One keep-alive connection; one request at a time."""
+class _Client:
+    """One connection to a target, one request at a time; a failure closes it, and the
+    next request opens a new one."""
 
     def __init__(self, target: Target) -> None:
         self.target = target
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
-
-    async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        if self._reader is None or self._writer is None or self._writer.is_closing():
-            self._reader, self._writer = await asyncio.open_connection(
-                self.target.host, self.target.port, limit=1 << 20
-            )
-        return self._reader, self._writer
 
     def close(self) -> None:
         if self._writer is not None:
@@ -82,13 +76,27 @@ class Connection:
         self._reader = self._writer = None
 
     async def send(self, request: bytes, text: re.Pattern[bytes] | None = None) -> Answer:
-        """Write `request`, read the whole answer; with `text`, note when each chunk
+        """Send `request`, read the whole answer; with `text`, note when each chunk
         that matches it arrived. Any failure closes the connection and raises."""
         try:
             return await self._send(request, text)
         except BaseException:
             self.close()
             raise
+
+    async def _send(self, request: bytes, text: re.Pattern[bytes] | None) -> Answer:
+        raise NotImplementedError
+
+
+class Connection(_Client):
+    """One HTTP/1.1 keep-alive connection."""
+
+    async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        if self._reader is None or self._writer is None or self._writer.is_closing():
+            self._reader, self._writer = await asyncio.open_connection(
+                self.target.host, self.target.port, limit=1 << 20
+            )
+        return self._reader, self._writer
 
     async def _send(self, request: bytes, text: re.Pattern[bytes] | None) -> Answer:
         reader, writer = await self._open()
@@ -119,15 +127,13 @@ class Connection:
         return answer
 
 
-class WebSocketConnection:
-    """One `/ws/chat` socket, one request at a time, with the same interface as
-    Connection: `send` puts a chat message with a fresh id and reads messages until that
-    id's `done` (status 200) or `error` (its status); chunks matching `text` are timed."""
+class WebSocketConnection(_Client):
+    """One `/ws/chat` socket: `send` puts a chat message with a fresh id and reads
+    messages until that id's `done` (status 200) or `error` (its status); chunks
+    matching `text` are timed."""
 
     def __init__(self, target: Target) -> None:
-        self.target = target
-        self._reader: asyncio.StreamReader | None = None
-        self._writer: asyncio.StreamWriter | None = None
+        super().__init__(target)
         self._sent = 0
 
     async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
@@ -151,11 +157,6 @@ class WebSocketConnection:
                 raise BadAnswer(head[:40])
             self._reader, self._writer = reader, writer
         return self._reader, self._writer
-
-    def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-        self._reader = self._writer = None
 
     def _frame(self, opcode: int, payload: bytes) -> bytes:
         # Client frames are masked (RFC 6455 5.3): XOR with a fresh 4-byte key.
@@ -192,13 +193,6 @@ class WebSocketConnection:
                 parts.append(payload)
                 if b0 & 0x80:
                     return b"".join(parts)
-
-    async def send(self, request: bytes, text: re.Pattern[bytes] | None = None) -> Answer:
-        try:
-            return await self._send(request, text)
-        except BaseException:
-            self.close()
-            raise
 
     async def _send(self, request: bytes, text: re.Pattern[bytes] | None) -> Answer:
         reader, writer = await self._open()
