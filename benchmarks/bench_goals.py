@@ -56,9 +56,8 @@ from harness import (
 )
 from loadgen import (
     BadAnswer,
-    Connection,
+    Client,
     Target,
-    WebSocketConnection,
     blocking_ms,
     closed_loop,
     connect,
@@ -296,9 +295,6 @@ def _targets(
     return out
 
 
-Client = Connection | WebSocketConnection
-
-
 async def _rounds(
     n: int, targets: dict[str, Target], measure: Callable[[Client], Awaitable[Any]]
 ) -> dict[str, list[Any]]:
@@ -487,9 +483,12 @@ SHORT_PACE, LONG_PACE = Pace(2, 1), Pace(20, 1)
 
 
 async def _token_cost(
-    short: dict[str, Target], long: dict[str, Target], pids: dict[str, int],
-    args: argparse.Namespace, res: Results,
-) -> None:  # fmt: skip
+    short: dict[str, Target],
+    long: dict[str, Target],
+    pids: dict[str, int],
+    args: argparse.Namespace,
+    res: Results,
+) -> None:
     """Each gateway's CPU per streamed token, from closed loops of streamed requests
     (the tokens arrive one by one, as from a model, each its own network read)."""
     per_token = {}

@@ -61,7 +61,7 @@ class BadAnswer(Exception):
     """The server's answer was not HTTP/1.1 this client can read."""
 
 
-class _Client:
+class Client:
     """One connection to a target, one request at a time; a failure closes it, and the
     next request opens a new one."""
 
@@ -88,7 +88,7 @@ class _Client:
         raise NotImplementedError
 
 
-class Connection(_Client):
+class Connection(Client):
     """One HTTP/1.1 keep-alive connection."""
 
     async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
@@ -127,7 +127,7 @@ class Connection(_Client):
         return answer
 
 
-class WebSocketConnection(_Client):
+class WebSocketConnection(Client):
     """One `/ws/chat` socket: `send` puts a chat message with a fresh id and reads
     messages until that id's `done` (status 200) or `error` (its status); chunks
     matching `text` are timed."""
@@ -216,12 +216,12 @@ class WebSocketConnection(_Client):
             return Answer(int(found.group(1)) if found else 599, text_at)
 
 
-def connect(target: Target) -> Connection | WebSocketConnection:
+def connect(target: Target) -> Client:
     """A client for `target`: an HTTP connection, or a socket for a WebSocket target."""
     return WebSocketConnection(target) if target.websocket else Connection(target)
 
 
-async def blocking_ms(conn: Connection | WebSocketConnection) -> float:
+async def blocking_ms(conn: Client) -> float:
     started = time.perf_counter()
     answer = await conn.send(conn.target.blocking)
     elapsed = (time.perf_counter() - started) * 1000
@@ -236,7 +236,7 @@ class Stream:
     gaps_ms: list[float]
 
 
-async def stream(conn: Connection | WebSocketConnection) -> Stream:
+async def stream(conn: Client) -> Stream:
     started = time.perf_counter()
     answer = await conn.send(conn.target.streaming, conn.target.text)
     if answer.status != 200 or not answer.text_at:
@@ -281,7 +281,7 @@ async def open_loop(target: Target, rate: float, seconds: float, limit_s: float)
     each timed from its scheduled start, so a server that falls behind shows it. Idle
     connections are reused; a new one opens when all are busy."""
     total = max(1, round(rate * seconds))
-    idle: list[Connection | WebSocketConnection] = []
+    idle: list[Client] = []
     latencies: list[float] = []
     failures = 0
 

@@ -206,7 +206,7 @@ async def idle_limited(
 
 async def lines(response: aiohttp.ClientResponse) -> AsyncIterator[list[bytes]]:
     """The body's lines that hold anything (NDJSON objects, SSE's `data:` lines; a
-    line may end in `\r`), without their newline, any length, in the batches they
+    line may end in `\\r`), without their newline, any length, in the batches they
     arrived in. One step per network read, not per line: with SSE's blank separator
     lines that halves the steps through the generators above, each a few
     microseconds on every token."""
