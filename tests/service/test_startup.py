@@ -7,15 +7,16 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_a_start_on_a_database_at_head_leaves_out_what_serving_does_not_need(
-    tmp_path: Path,
-) -> None:
-    """What the second and every later start loads before it serves: no Alembic, and
-    neither the price tables nor the JSON Schema validator (they load after start-up);
-    with keys in memory, no keyring."""
+@pytest.mark.parametrize("database", ["new", "at head"])
+def test_a_start_leaves_out_what_serving_does_not_need(tmp_path: Path, database: str) -> None:
+    """What the first start (a new database) and every later one load before they
+    serve: no Alembic, and neither the price tables nor the JSON Schema validator (they
+    load after start-up); with keys in memory, no keyring."""
     script = textwrap.dedent(
         """
         import asyncio, sys
@@ -25,11 +26,12 @@ def test_a_start_on_a_database_at_head_leaves_out_what_serving_does_not_need(
         from connector.services import container
 
         settings = Settings(key_store="memory", ollama_base_url="http://127.0.0.1:9")
-        engine = make_engine(settings.resolved_database_url)
-        migrate(engine)
-        engine.dispose()
-        for name in [m for m in sys.modules if m.split(".")[0] == "alembic"]:
-            del sys.modules[name]
+        if sys.argv[1] == "at head":
+            engine = make_engine(settings.resolved_database_url)
+            migrate(engine)
+            engine.dispose()
+            for name in [m for m in sys.modules if m.split(".")[0] == "alembic"]:
+                del sys.modules[name]
         # What loads after start-up, in its thread, is not what this test is about.
         container._warm_up = lambda *args: None
         app = create_app(settings)
@@ -44,7 +46,12 @@ def test_a_start_on_a_database_at_head_leaves_out_what_serving_does_not_need(
     )
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "CONNECTOR_DATA_DIR": str(tmp_path)}
     done = subprocess.run(
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", script, database],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == ""
+    assert (tmp_path / "connector.db").is_file()
