@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 import textwrap
@@ -55,3 +56,30 @@ def test_a_start_leaves_out_what_serving_does_not_need(tmp_path: Path, database:
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == ""
     assert (tmp_path / "connector.db").is_file()
+
+
+def test_the_collector_is_on_once_the_heap_is_frozen(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`python -m connector` and `python -m desktop` start with the cycle collector off;
+    the warm-up after start-up turns it on, even when loading the prices failed."""
+    from connector.services import container
+
+    def fail(_model: str) -> None:
+        raise RuntimeError("no prices")
+
+    monkeypatch.setattr(container.pricing, "warm_up", fail)
+    was_on = gc.isenabled()
+    try:
+        gc.disable()
+        with pytest.raises(RuntimeError):
+            container._warm_up("gpt-4o-mini", False)
+        assert not gc.isenabled()  # an app embedded elsewhere: its heap is not ours
+        with pytest.raises(RuntimeError):
+            container._warm_up("gpt-4o-mini", True)
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        if was_on:
+            gc.enable()
+        else:
+            gc.disable()
