@@ -200,6 +200,7 @@ class UsageRecorder:
         self._checkpointing = False
         self._reopen = False
         self._slow_writes = 0  # commits on the loop in a row over _LOOP_WRITE_MAX_S
+        self._running: set[str] = set()  # requests begun and not yet finished
         # Called with (entry, record id) for every record committed.
         self.on_committed: list[Any] = []
 
@@ -250,6 +251,7 @@ class UsageRecorder:
         """Queue a started request's in-flight row; returns its commit (see finish).
         Not `urgent` (nothing reaches the client before the end): the row joins the
         next commit, or is written after INFLIGHT_GRACE_S if none comes."""
+        self._running.add(entry.request_id)
         self._batch.begins.append(entry)
         if urgent:
             self._kick()
@@ -260,10 +262,52 @@ class UsageRecorder:
     def finish(self, entry: UsageEntry) -> asyncio.Future[bool] | None:
         """Queue a finished request's record. Returns the future of the commit it joins
         (True once on disk), or None when nobody should wait (no writer running, or
-        the database is unhealthy and the record waits for a retry)."""
+        the database is unhealthy and the record waits for a retry).
+
+        The one request running, with the writer idle, commits right here: there is
+        no batch to wait for, and the writer's two task switches cost about 0.05 ms
+        of the answer (measured 2026-12-02). Concurrent requests join the writer's
+        next group commit."""
+        self._running.discard(entry.request_id)
         self._batch.ends.append(entry)
+        if not self._running and self._writer_idle():
+            done = self._commit_here()
+            if done is not None:
+                return done
         self._kick()
         return self._commit_to_wait_for()
+
+    def _writer_idle(self) -> bool:
+        return (
+            self._task is not None
+            and self._wake is not None
+            and not self._wake.is_set()
+            and self._write_started is None
+            and self._problem is None
+            and self._loop_writer is not None
+            and not self._retry
+        )
+
+    def _commit_here(self) -> asyncio.Future[bool] | None:
+        """What the writer task would do with the batch, done now on the loop: its
+        commit future (resolved), or None when the write must take the writer's path
+        (the batch is back in the queue for it)."""
+        batch, self._batch = self._batch, _Batch()
+        ids = self._write_on_loop(batch)
+        if ids is None:
+            self._batch = batch
+            return None
+        if self._grace is not None:
+            self._grace.cancel()
+            self._grace = None
+        committed = self._committed
+        assert committed is not None
+        self._committed = committed.get_loop().create_future()
+        committed.set_result(True)
+        self._maybe_checkpoint()
+        # As in the writer: the request answers first; totals and monitoring follow.
+        committed.get_loop().call_soon(self._announce, batch.ends, ids)
+        return committed
 
     def _commit_to_wait_for(self) -> asyncio.Future[bool] | None:
         if self._committed is None or self._problem is not None:
@@ -271,15 +315,31 @@ class UsageRecorder:
         return self._committed
 
     async def durable(self, future: asyncio.Future[bool] | None) -> bool:
-        """Wait (bounded) until the commit `future` stands for; never raises."""
+        """Wait (bounded) until the commit `future` stands for; never raises but the
+        waiter's own cancellation, which leaves `future` to its other waiters (as
+        `asyncio.shield` would; `wait_for` with `shield` cost about 10 us here)."""
         if future is None:
             return False
         if future.done():
             return future.result()
+        loop = future.get_loop()
+        waiter: asyncio.Future[bool] = loop.create_future()
+
+        def settle(done: asyncio.Future[bool]) -> None:
+            if not waiter.done():
+                waiter.set_result(not done.cancelled() and done.result())
+
+        def expire() -> None:
+            if not waiter.done():
+                waiter.set_result(False)
+
+        future.add_done_callback(settle)
+        timer = loop.call_later(DURABLE_WAIT_S, expire)
         try:
-            return await asyncio.wait_for(asyncio.shield(future), DURABLE_WAIT_S)
-        except TimeoutError:
-            return False
+            return await waiter
+        finally:
+            timer.cancel()
+            future.remove_done_callback(settle)
 
     def _kick(self) -> None:
         if self._wake is not None:
@@ -361,14 +421,17 @@ class UsageRecorder:
             self._maybe_checkpoint()
             # The waiting requests answer first; totals and monitoring follow.
             await asyncio.sleep(0)
-            for entry, rec_id in zip(batch.ends, ids, strict=True):
-                for callback in self.on_committed:
-                    try:
-                        callback(entry, rec_id)
-                    except Exception:  # the writer must outlive a bad listener
-                        log.exception("A usage listener failed")
+            self._announce(batch.ends, ids)
             if not (self._batch or self._retry):
                 self._idle.set()
+
+    def _announce(self, ends: list[UsageEntry], ids: list[int]) -> None:
+        for entry, rec_id in zip(ends, ids, strict=True):
+            for callback in self.on_committed:
+                try:
+                    callback(entry, rec_id)
+                except Exception:  # the writer must outlive a bad listener
+                    log.exception("A usage listener failed")
 
     def _open_loop_writer(self) -> None:
         try:
