@@ -28,14 +28,19 @@ from connector.db import (
 )
 
 
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
 def _version(database: Path) -> list[str]:
     with sqlite3.connect(database) as db:
         return [row[0] for row in db.execute("SELECT version_num FROM alembic_version")]
 
 
 def test_head_read_from_the_scripts_is_alembics() -> None:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config = _alembic_config()
     assert head_revision() == ScriptDirectory.from_config(config).get_current_head()
 
 
@@ -57,8 +62,7 @@ def test_an_older_database_is_upgraded(tmp_path: Path) -> None:
     try:
         migrate(engine)
         # An installation from before 0006, which added the app keys.
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS))
+        config = _alembic_config()
         with engine.begin() as connection:
             config.attributes["connection"] = connection
             command.downgrade(config, "0005")
@@ -81,6 +85,14 @@ def test_scripts_without_one_head_mean_alembic_decides(tmp_path: Path) -> None:
     assert head_revision(tmp_path) is None
 
 
+def _migrate(database: Path) -> bool:
+    engine = make_engine(f"sqlite:///{database}")
+    try:
+        return migrate(engine)
+    finally:
+        engine.dispose()
+
+
 def _alembic_made(tmp_path: Path) -> Path:
     database = tmp_path / "alembic.db"
     engine = make_engine(f"sqlite:///{database}")
@@ -101,11 +113,7 @@ def test_the_snapshot_is_what_the_migrations_build_now(tmp_path: Path) -> None:
 
 def test_a_new_database_is_made_as_alembic_makes_it(tmp_path: Path) -> None:
     database = tmp_path / "connector.db"
-    engine = make_engine(f"sqlite:///{database}")
-    try:
-        assert migrate(engine) is True
-    finally:
-        engine.dispose()
+    assert _migrate(database) is True
     assert schema_dump(database) == schema_dump(_alembic_made(tmp_path))
     assert _version(database) == [head_revision()]
 
@@ -113,8 +121,7 @@ def test_a_new_database_is_made_as_alembic_makes_it(tmp_path: Path) -> None:
 def _down_and_up_again(database: Path) -> None:
     engine = make_engine(f"sqlite:///{database}")
     try:
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS))
+        config = _alembic_config()
         with engine.begin() as connection:
             config.attributes["connection"] = connection
             command.downgrade(config, "0004")
@@ -128,11 +135,7 @@ def test_a_database_made_from_the_snapshot_is_alembics_to_downgrade_and_upgrade(
     tmp_path: Path,
 ) -> None:
     database = tmp_path / "connector.db"
-    engine = make_engine(f"sqlite:///{database}")
-    try:
-        migrate(engine)
-    finally:
-        engine.dispose()
+    _migrate(database)
     _down_and_up_again(database)
     # The same as a database Alembic made and took down and up the same way (its batch
     # mode writes a rebuilt table's name quoted, and rebuilt indexes come later).
@@ -148,11 +151,7 @@ def test_a_database_that_holds_anything_is_left_to_alembic(tmp_path: Path) -> No
         db.execute("CREATE TABLE notes (text TEXT)")
         db.execute("INSERT INTO notes VALUES ('kept')")
     db.close()
-    engine = make_engine(f"sqlite:///{database}")
-    try:
-        assert migrate(engine) is True
-    finally:
-        engine.dispose()
+    assert _migrate(database) is True
     assert _version(database) == [head_revision()]
     with sqlite3.connect(database) as db:
         assert db.execute("SELECT text FROM notes").fetchall() == [("kept",)]
@@ -171,10 +170,6 @@ def test_a_snapshot_of_another_revision_is_not_used(
     )
     monkeypatch.setattr(connector_db, "HEAD_SCHEMA", stale)
     database = tmp_path / "connector.db"
-    engine = make_engine(f"sqlite:///{database}")
-    try:
-        assert migrate(engine) is True
-    finally:
-        engine.dispose()
+    assert _migrate(database) is True
     # Alembic made it: the stale snapshot's one table alone would fail this.
     assert schema_dump(database) == schema_dump(_alembic_made(tmp_path))
