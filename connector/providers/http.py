@@ -1,10 +1,13 @@
-"""The HTTP client every provider talks to its upstream through: one long-lived aiohttp
-session per provider, kept-alive connections, and the one place where aiohttp's and
-asyncio's errors become the connector's.
+"""The HTTP client every provider talks to its upstream through: kept-alive
+connections per provider, and the one place where the clients' and asyncio's errors
+become the connector's.
 
-aiohttp rather than httpx: on one core a relay on httpx carried about 500 requests a
-second, on aiohttp about 4,000; httpcore's pool and the `openai` SDK on top of it were
-half of the connector's CPU time per request.
+Two clients behind it: `providers/h1.py` for `http://` upstreams with no proxy set (the
+local model servers, where the connector's own microseconds are what a request costs),
+one aiohttp session for the rest (https, proxies). aiohttp rather than httpx: on one
+core a relay on httpx carried about 500 requests a second, on aiohttp about 4,000;
+httpcore's pool and the `openai` SDK on top of it were half of the connector's CPU time
+per request.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import urllib.request
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 import orjson
@@ -27,6 +30,7 @@ from connector.errors import (
     UpstreamError,
     UpstreamTimeoutError,
 )
+from connector.providers import h1
 
 # Idle connections each upstream client keeps open for reuse. A server gives each open
 # connection a worker (llama.cpp a thread of its HTTP pool) and the connector a socket:
@@ -46,6 +50,7 @@ MAX_CONNECTIONS = 1000
 # reused one they already closed costs a failed try.
 KEEPALIVE_EXPIRY = 4.0
 JSON_HEADERS = {"Content-Type": "application/json"}
+USER_AGENT = "ai-connector"
 _CLOSE = {"Connection": "close"}
 
 
@@ -83,6 +88,36 @@ def short_timeout(seconds: float) -> aiohttp.ClientTimeout:
     return aiohttp.ClientTimeout(
         total=None, connect=seconds, sock_connect=seconds, sock_read=seconds
     )
+
+
+class Body(Protocol):
+    def iter_any(self) -> AsyncIterator[bytes]: ...
+
+    def set_exception(self, exc: BaseException) -> None: ...
+
+
+class Streamed(Protocol):
+    """An answer whose headers are in and whose body is still coming: aiohttp's
+    `ClientResponse` or `h1.Response`."""
+
+    @property
+    def status(self) -> int: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+    @property
+    def content(self) -> Body: ...
+
+    async def read(self) -> bytes: ...
+
+    def release(self) -> Any: ...
+
+
+def h1_timeouts(timeout: aiohttp.ClientTimeout) -> h1.Timeouts:
+    """The same limits for the plain-HTTP client (`client_timeout`'s `connect` is its
+    pool wait)."""
+    return h1.Timeouts(pool=timeout.connect, connect=timeout.sock_connect, read=timeout.sock_read)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +197,7 @@ def _shown(raw: bytes | str) -> str:
 
 
 async def idle_limited(
-    response: aiohttp.ClientResponse, idle_timeout: float, upstream: str
+    response: Streamed, idle_timeout: float, upstream: str
 ) -> AsyncIterator[list[bytes]]:
     """A streamed body's lines (`lines`), the first under the client's read timeout (a
     model load may take minutes), every later one within `idle_timeout`
@@ -204,7 +239,7 @@ async def idle_limited(
             timer.cancel()
 
 
-async def lines(response: aiohttp.ClientResponse) -> AsyncIterator[list[bytes]]:
+async def lines(response: Streamed) -> AsyncIterator[list[bytes]]:
     """The body's lines that hold anything (NDJSON objects, SSE's `data:` lines; a
     line may end in `\\r`), without their newline, any length, in the batches they
     arrived in. One step per network read, not per line: with SSE's blank separator
@@ -239,9 +274,16 @@ class UpstreamHTTP:
         self._where = where
         self._unreachable = unreachable
         self._timeout = client_timeout(timeouts)
+        self._plain_timeouts = h1_timeouts(self._timeout)
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._busy = 0  # requests holding a connection (or about to)
+        self._plain: h1.Client | None = None
+        self._plain_loop: asyncio.AbstractEventLoop | None = None
+        # Proxies from the environment as httpx honoured them, looked up on first use:
+        # with any set, every request goes through aiohttp, which applies them (and
+        # `no_proxy`).
+        self._proxies: bool | None = None
 
     def _client(self) -> aiohttp.ClientSession:
         """The session, made on first use inside the running loop (aiohttp binds it to
@@ -255,15 +297,38 @@ class UpstreamHTTP:
                     limit=MAX_CONNECTIONS, keepalive_timeout=KEEPALIVE_EXPIRY
                 ),
                 timeout=self._timeout,
-                headers={"User-Agent": "ai-connector"},
-                # Proxies from the environment as httpx honoured them; looked up per
-                # request only where some are set.
-                trust_env=bool(urllib.request.getproxies()),
+                headers={"User-Agent": USER_AGENT},
+                # Proxies looked up per request only where some are set.
+                trust_env=self._proxied(),
             )
             self._loop = loop
         return self._session
 
+    def _proxied(self) -> bool:
+        if self._proxies is None:
+            self._proxies = bool(urllib.request.getproxies())
+        return self._proxies
+
+    def _plain_client(self) -> h1.Client:
+        """The plain-HTTP client, one per loop like the session (its connections
+        belong to the loop that opened them)."""
+        loop = asyncio.get_running_loop()
+        if self._plain is None or self._plain_loop is not loop:
+            if self._plain is not None:
+                self._plain.close()
+            self._plain = h1.Client(
+                keep=KEEPALIVE_CONNECTIONS,
+                expiry=KEEPALIVE_EXPIRY,
+                limit=MAX_CONNECTIONS,
+                user_agent=USER_AGENT,
+            )
+            self._plain_loop = loop
+        return self._plain
+
     async def aclose(self) -> None:
+        plain, self._plain = self._plain, None
+        if plain is not None:
+            plain.close()
         session, self._session = self._session, None
         if session is not None and not session.closed:
             await session.close()
@@ -279,11 +344,13 @@ class UpstreamHTTP:
             aiohttp.ClientConnectorError,
             aiohttp.InvalidURL,
             aiohttp.NonHttpUrlClientError,
+            h1.ConnectFailed,
         ) as exc:
             # Nothing to connect to: down, unresolvable, or not an http(s) URL.
             raise self._unreachable() from exc
         except TimeoutError as exc:
-            phase = "connecting" if isinstance(exc, aiohttp.ConnectionTimeoutError) else "reading"
+            connecting = isinstance(exc, (aiohttp.ConnectionTimeoutError, h1.ConnectTimeout))
+            phase = "connecting" if connecting else "reading"
             raise UpstreamTimeoutError(
                 f"{self._upstream} at {self._where()} did not answer in time ({phase})."
             ) from exc
@@ -302,7 +369,7 @@ class UpstreamHTTP:
         body: Any = None,
         headers: Mapping[str, str] | None = None,
         timeouts: aiohttp.ClientTimeout | None = None,
-    ) -> AsyncIterator[aiohttp.ClientResponse]:
+    ) -> AsyncIterator[Streamed]:
         """The response once its headers are in; read it (`lines`) inside the block,
         where errors are translated. Leaving before its end closes the connection."""
         with self.translated():
@@ -333,12 +400,19 @@ class UpstreamHTTP:
         body: Any,
         headers: Mapping[str, str] | None,
         timeouts: aiohttp.ClientTimeout | None,
-    ) -> aiohttp.ClientResponse:
+    ) -> Streamed:
         sent = dict(headers or {})
         data = None
         if body is not None:
             data = dumps(body)
             sent.update(JSON_HEADERS)
+        if url.startswith("http://") and not self._proxied():
+            limits = self._plain_timeouts if timeouts is None else h1_timeouts(timeouts)
+            answer = await self._plain_client().request(
+                method, url, data, sent, limits, STALE_TRIES
+            )
+            self._busy += 1  # released by stream() like aiohttp's
+            return answer
         if self._busy >= KEEPALIVE_CONNECTIONS:
             # The idle pool stays bounded: a request that starts while that many others
             # hold connections asks for its own to be closed after the answer, so no
