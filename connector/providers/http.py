@@ -2,25 +2,23 @@
 connections per provider, and the one place where the clients' and asyncio's errors
 become the connector's.
 
-Two clients behind it: `providers/h1.py` for `http://` upstreams with no proxy set (the
-local model servers, where the connector's own microseconds are what a request costs),
-one aiohttp session for the rest (https, proxies). aiohttp rather than httpx: on one
-core a relay on httpx carried about 500 requests a second, on aiohttp about 4,000;
-httpcore's pool and the `openai` SDK on top of it were half of the connector's CPU time
-per request.
+Two clients behind it: `providers/h1.py` for `http://` upstreams while no proxy is set
+(the model servers on this machine or network, where the connector's own microseconds
+are what a request costs), and aiohttp (`providers/aio.py`, imported on first use) for
+https and proxies.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import urllib.request
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import aiohttp
 import orjson
 
 from connector.errors import (
@@ -31,6 +29,10 @@ from connector.errors import (
     UpstreamTimeoutError,
 )
 from connector.providers import h1
+from connector.providers.h1 import Timeouts
+
+if TYPE_CHECKING:
+    from connector.providers import aio
 
 # Idle connections each upstream client keeps open for reuse. A server gives each open
 # connection a worker (llama.cpp a thread of its HTTP pool) and the connector a socket:
@@ -51,7 +53,8 @@ MAX_CONNECTIONS = 1000
 KEEPALIVE_EXPIRY = 4.0
 JSON_HEADERS = {"Content-Type": "application/json"}
 USER_AGENT = "ai-connector"
-_CLOSE = {"Connection": "close"}
+# Answers the plain client hands to aiohttp, which follows them (to https, say).
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 def dumps(value: Any) -> bytes:
@@ -69,25 +72,16 @@ def loads(data: bytes | str) -> Any:
         return json.loads(data)
 
 
-def client_timeout(timeouts: Mapping[str, float]) -> aiohttp.ClientTimeout:
-    """The connector's four timeouts (connect, read, write, pool) in aiohttp's terms.
-    aiohttp's `connect` covers waiting for a pooled connection and opening a new one, so
-    it is pool + connect; `sock_read` is the longest wait for the next bytes. aiohttp has
-    no write timeout: it reads the answer while it writes the body, so a body the
-    upstream stops taking runs into the read timeout instead."""
-    return aiohttp.ClientTimeout(
-        total=None,
-        connect=timeouts["pool"] + timeouts["connect"],
-        sock_connect=timeouts["connect"],
-        sock_read=timeouts["read"],
-    )
+def client_timeout(timeouts: Mapping[str, float]) -> Timeouts:
+    """The connector's four timeouts (connect, read, write, pool) as the clients take
+    them. Neither has a write timeout: both read the answer while they write the body,
+    so a body the upstream stops taking runs into the read timeout instead."""
+    return Timeouts(pool=timeouts["pool"], connect=timeouts["connect"], read=timeouts["read"])
 
 
-def short_timeout(seconds: float) -> aiohttp.ClientTimeout:
+def short_timeout(seconds: float) -> Timeouts:
     """Every phase within `seconds`: for calls that must answer quickly (model lists)."""
-    return aiohttp.ClientTimeout(
-        total=None, connect=seconds, sock_connect=seconds, sock_read=seconds
-    )
+    return Timeouts(pool=seconds, connect=seconds, read=seconds)
 
 
 class Body(Protocol):
@@ -98,7 +92,7 @@ class Body(Protocol):
 
 class Streamed(Protocol):
     """An answer whose headers are in and whose body is still coming: aiohttp's
-    `ClientResponse` or `h1.Response`."""
+    `ClientResponse` (through `aio.Response`) or `h1.Response`."""
 
     @property
     def status(self) -> int: ...
@@ -112,12 +106,6 @@ class Streamed(Protocol):
     async def read(self) -> bytes: ...
 
     def release(self) -> Any: ...
-
-
-def h1_timeouts(timeout: aiohttp.ClientTimeout) -> h1.Timeouts:
-    """The same limits for the plain-HTTP client (`client_timeout`'s `connect` is its
-    pool wait)."""
-    return h1.Timeouts(pool=timeout.connect, connect=timeout.sock_connect, read=timeout.sock_read)
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,35 +262,13 @@ class UpstreamHTTP:
         self._where = where
         self._unreachable = unreachable
         self._timeout = client_timeout(timeouts)
-        self._plain_timeouts = h1_timeouts(self._timeout)
-        self._session: aiohttp.ClientSession | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._busy = 0  # requests holding a connection (or about to)
         self._plain: h1.Client | None = None
         self._plain_loop: asyncio.AbstractEventLoop | None = None
+        self._session: aio.Session | None = None
         # Proxies from the environment as httpx honoured them, looked up on first use:
         # with any set, every request goes through aiohttp, which applies them (and
         # `no_proxy`).
         self._proxies: bool | None = None
-
-    def _client(self) -> aiohttp.ClientSession:
-        """The session, made on first use inside the running loop (aiohttp binds it to
-        one loop); a new one when the loop changed (an app served again)."""
-        loop = asyncio.get_running_loop()
-        if self._session is None or self._loop is not loop or self._session.closed:
-            if self._session is not None and self._loop is not None:
-                _abandon(self._session, self._loop)
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(
-                    limit=MAX_CONNECTIONS, keepalive_timeout=KEEPALIVE_EXPIRY
-                ),
-                timeout=self._timeout,
-                headers={"User-Agent": USER_AGENT},
-                # Proxies looked up per request only where some are set.
-                trust_env=self._proxied(),
-            )
-            self._loop = loop
-        return self._session
 
     def _proxied(self) -> bool:
         if self._proxies is None:
@@ -310,8 +276,8 @@ class UpstreamHTTP:
         return self._proxies
 
     def _plain_client(self) -> h1.Client:
-        """The plain-HTTP client, one per loop like the session (its connections
-        belong to the loop that opened them)."""
+        """The plain-HTTP client, one per loop (its connections belong to the loop
+        that opened them: an app served again gets a new one)."""
         loop = asyncio.get_running_loop()
         if self._plain is None or self._plain_loop is not loop:
             if self._plain is not None:
@@ -325,39 +291,53 @@ class UpstreamHTTP:
             self._plain_loop = loop
         return self._plain
 
+    def _aio_session(self) -> aio.Session:
+        """The aiohttp session, made on first use inside the running loop (aiohttp
+        binds it to one loop); a new one when the loop changed."""
+        from connector.providers import aio
+
+        if self._session is None or not self._session.usable:
+            if self._session is not None:
+                self._session.abandon()
+            self._session = aio.Session(
+                keep=KEEPALIVE_CONNECTIONS,
+                expiry=KEEPALIVE_EXPIRY,
+                limit=MAX_CONNECTIONS,
+                user_agent=USER_AGENT,
+                proxies=self._proxied(),
+            )
+        return self._session
+
     async def aclose(self) -> None:
         plain, self._plain = self._plain, None
         if plain is not None:
             plain.close()
         session, self._session = self._session, None
-        if session is not None and not session.closed:
-            await session.close()
+        if session is not None:
+            await session.aclose()
 
     @contextmanager
     def translated(self) -> Iterator[None]:
-        """aiohttp's and asyncio's errors as the connector's: cannot connect -> the
+        """The clients' and asyncio's errors as the connector's: cannot connect -> the
         provider's 503, a timeout -> 504, anything broken on the way -> 502. Errors name
         the upstream and its URL, never a header (the key)."""
         try:
             yield
-        except (
-            aiohttp.ClientConnectorError,
-            aiohttp.InvalidURL,
-            aiohttp.NonHttpUrlClientError,
-            h1.ConnectFailed,
-        ) as exc:
-            # Nothing to connect to: down, unresolvable, or not an http(s) URL.
-            raise self._unreachable() from exc
-        except TimeoutError as exc:
-            connecting = isinstance(exc, (aiohttp.ConnectionTimeoutError, h1.ConnectTimeout))
-            phase = "connecting" if connecting else "reading"
+        except ConnectorError:
+            raise
+        except Exception as exc:
+            failure = _failure(exc)
+            if failure is None:
+                raise
+            if failure == "unreachable":
+                raise self._unreachable() from exc
+            if failure == "broken":
+                raise UpstreamError(
+                    f"The connection to {self._upstream} at {self._where()} broke "
+                    f"({type(exc).__name__})."
+                ) from exc
             raise UpstreamTimeoutError(
-                f"{self._upstream} at {self._where()} did not answer in time ({phase})."
-            ) from exc
-        except (aiohttp.ClientError, OSError) as exc:
-            raise UpstreamError(
-                f"The connection to {self._upstream} at {self._where()} broke "
-                f"({type(exc).__name__})."
+                f"{self._upstream} at {self._where()} did not answer in time ({failure})."
             ) from exc
 
     @asynccontextmanager
@@ -368,17 +348,16 @@ class UpstreamHTTP:
         *,
         body: Any = None,
         headers: Mapping[str, str] | None = None,
-        timeouts: aiohttp.ClientTimeout | None = None,
+        timeouts: Timeouts | None = None,
     ) -> AsyncIterator[Streamed]:
         """The response once its headers are in; read it (`lines`) inside the block,
         where errors are translated. Leaving before its end closes the connection."""
         with self.translated():
-            response = await self._send(method, url, body, headers, timeouts)
+            response = await self._send(method, url, body, headers, timeouts or self._timeout)
             try:
                 yield response
             finally:
                 response.release()
-                self._busy -= 1
 
     async def request(
         self,
@@ -387,7 +366,7 @@ class UpstreamHTTP:
         *,
         body: Any = None,
         headers: Mapping[str, str] | None = None,
-        timeouts: aiohttp.ClientTimeout | None = None,
+        timeouts: Timeouts | None = None,
     ) -> Answer:
         """The whole answer of one call, whatever its status."""
         async with self.stream(method, url, body=body, headers=headers, timeouts=timeouts) as r:
@@ -399,7 +378,7 @@ class UpstreamHTTP:
         url: str,
         body: Any,
         headers: Mapping[str, str] | None,
-        timeouts: aiohttp.ClientTimeout | None,
+        limits: Timeouts,
     ) -> Streamed:
         sent = dict(headers or {})
         data = None
@@ -407,46 +386,29 @@ class UpstreamHTTP:
             data = dumps(body)
             sent.update(JSON_HEADERS)
         if url.startswith("http://") and not self._proxied():
-            limits = self._plain_timeouts if timeouts is None else h1_timeouts(timeouts)
             answer = await self._plain_client().request(
                 method, url, data, sent, limits, STALE_TRIES
             )
-            self._busy += 1  # released by stream() like aiohttp's
-            return answer
-        if self._busy >= KEEPALIVE_CONNECTIONS:
-            # The idle pool stays bounded: a request that starts while that many others
-            # hold connections asks for its own to be closed after the answer, so no
-            # more than KEEPALIVE_CONNECTIONS are ever returned to the pool (aiohttp
-            # bounds open connections, not idle ones).
-            sent.update(_CLOSE)
-        session = self._client()
-        self._busy += 1
-        attempt = 1
-        try:
-            while True:
-                try:
-                    return await session.request(
-                        method, url, data=data, headers=sent, timeout=timeouts or self._timeout
-                    )
-                except aiohttp.ClientConnectorError:
-                    raise
-                except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
-                    # A pooled connection the upstream had closed (restarted since, or
-                    # its keep-alive ran out; llama.cpp closes after every stream) fails
-                    # before any answer: nothing was received, so a retry (on the next
-                    # connection, or a new one) is safe.
-                    if attempt == STALE_TRIES:
-                        raise
-                    attempt += 1
-        except BaseException:
-            self._busy -= 1
-            raise
+            if answer.status not in REDIRECTS:
+                return answer
+            answer.release()  # aiohttp follows it, as it always did
+        return await self._aio_session().request(method, url, data, sent, limits, STALE_TRIES)
 
 
-def _abandon(session: aiohttp.ClientSession, loop: asyncio.AbstractEventLoop) -> None:
-    """Let go of a session made on another loop: closed there while that loop runs;
-    its sockets are gone with a closed loop."""
-    if loop.is_closed():
-        session.detach()
-    else:
-        asyncio.run_coroutine_threadsafe(session.close(), loop)
+def _failure(exc: BaseException) -> str | None:
+    """What a client's error means ("unreachable", a timeout's phase, "broken"), or
+    None for an error that is no client's."""
+    aio = sys.modules.get("connector.providers.aio")
+    if aio is not None:
+        failure: str | None = aio.failure(exc)
+        if failure is not None:
+            return failure
+    if isinstance(exc, h1.ConnectFailed):
+        return "unreachable"
+    if isinstance(exc, h1.ConnectTimeout):
+        return "connecting"
+    if isinstance(exc, TimeoutError):
+        return "reading"
+    if isinstance(exc, OSError):
+        return "broken"
+    return None

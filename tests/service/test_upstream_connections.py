@@ -95,21 +95,25 @@ def test_a_burst_leaves_a_bounded_idle_pool(
     assert upstream.open_connections() > before, "no connection was kept for reuse"
 
 
-def test_the_server_imports_neither_the_sdk_nor_httpx(
-    upstream: FakeUpstream, tmp_path: Path
-) -> None:
-    """Importing the `openai` SDK took over a second and tens of MB at every start; the
-    server process answers both kinds of endpoint (and lists their models) without it
-    or httpx. `-X importtime` lists every module the process imported."""
+def _imports_while_serving(
+    tmp_path: Path, settings: dict[str, str], targets: list[dict[str, str]]
+) -> set[str]:
+    """Every module `python -m connector serve` imported (`-X importtime` lists them)
+    while it answered a blocking and a streamed chat for each of `targets` and listed
+    its models, with `settings` as its environment."""
     port = free_port()
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("CONNECTOR_", "OPENAI_"))},
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("CONNECTOR_", "OPENAI_", "OLLAMA_"))
+            and k.lower() not in ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+        },
         "OPENAI_API_KEY": TEST_OPENAI_KEY,
-        "OPENAI_BASE_URL": upstream.openai_url,
-        "OLLAMA_BASE_URL": upstream.ollama_url,
         "CONNECTOR_DATA_DIR": str(tmp_path),
         "CONNECTOR_KEY_STORE": "memory",
         "CONNECTOR_LOG_LEVEL": "warning",
+        **settings,
     }
     log = tmp_path / "stderr.txt"
     with log.open("wb") as stderr:
@@ -120,7 +124,7 @@ def test_the_server_imports_neither_the_sdk_nor_httpx(
         try:
             url = f"http://127.0.0.1:{port}"
             wait_healthy(url, proc, timeout=60)
-            for target in ({"provider": "ollama"}, {"provider": "openai", "model": "gpt-4o-mini"}):
+            for target in targets:
                 for stream in (False, True):
                     body = chat_body(**target, stream=stream)
                     reply = httpx.post(f"{url}/chat/completions", json=body, timeout=10)
@@ -129,10 +133,40 @@ def test_the_server_imports_neither_the_sdk_nor_httpx(
         finally:
             proc.terminate()
             proc.wait(10)
-    imported = {
+    return {
         line.rsplit("|", 1)[-1].strip()
         for line in log.read_text(errors="replace").splitlines()
         if line.startswith("import time:")
     }
+
+
+def test_the_server_imports_neither_the_sdk_nor_an_http_client_library(
+    upstream: FakeUpstream, tmp_path: Path
+) -> None:
+    """Importing the `openai` SDK took over a second and tens of MB at every start; the
+    server process answers both kinds of endpoint on plain http (and lists their models)
+    through its own HTTP/1.1 client, without the SDK, httpx or aiohttp."""
+    imported = _imports_while_serving(
+        tmp_path,
+        {"OPENAI_BASE_URL": upstream.openai_url, "OLLAMA_BASE_URL": upstream.ollama_url},
+        [{"provider": "ollama"}, {"provider": "openai", "model": "gpt-4o-mini"}],
+    )
+    assert "connector.providers.h1" in imported
+    assert not {"openai", "httpx", "aiohttp"} & imported
+
+
+def test_a_proxy_in_the_environment_carries_the_requests(
+    upstream: FakeUpstream, tmp_path: Path
+) -> None:
+    """With HTTP_PROXY set, requests to a plain-http endpoint go to the proxy (through
+    aiohttp, which applies it), as they did when every request went through aiohttp:
+    the endpoint's own address has nothing listening, so only the proxy can answer."""
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    imported = _imports_while_serving(
+        tmp_path,
+        {"OPENAI_BASE_URL": f"{nowhere}/v1", "HTTP_PROXY": upstream.openai_url.removesuffix("/v1")},
+        [{"provider": "openai", "model": "gpt-4o-mini"}],
+    )
     assert "aiohttp" in imported
-    assert not {"openai", "httpx"} & imported
+    chats = upstream.requests_to("/v1/chat/completions")
+    assert len(chats) == 2
