@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 
@@ -32,9 +33,19 @@ class Profile(SQLModel, table=True):
 
 class UsageRecord(SQLModel, table=True):
     __tablename__ = "usage_record"
+    # Every request writes a record, and every index costs each commit a B-tree page
+    # (migration 0007): `key_id` is indexed for keyed records only.
+    __table_args__ = (
+        Index(
+            "ix_usage_record_key_id",
+            "key_id",
+            sqlite_where=text("key_id IS NOT NULL"),
+            postgresql_where=text("key_id IS NOT NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    request_id: str = Field(index=True, max_length=64)
+    request_id: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow, index=True)
     surface: str = Field(max_length=16)
     client: str = Field(default="unknown", max_length=64, index=True)
@@ -53,13 +64,13 @@ class UsageRecord(SQLModel, table=True):
     reference_cost_usd: float | None = None
     structured: bool = False
     # The app key that made the request (None: no key, or the admin token's "admin").
-    key_id: str | None = Field(default=None, max_length=32, index=True)
+    key_id: str | None = Field(default=None, max_length=32)
     key_name: str | None = Field(default=None, max_length=64)
     # The connector's own time: the request's wall time minus its waits on the upstream.
     overhead_ms: float | None = None
     # The endpoint that served it, and every endpoint tried in order (comma-separated,
     # the serving one last); what it saved (connector/services/pricing.py).
-    endpoint: str | None = Field(default=None, max_length=32, index=True)
+    endpoint: str | None = Field(default=None, max_length=32)
     tried: str | None = Field(default=None, max_length=200)
     saved_usd: float = 0.0
 

@@ -4,7 +4,7 @@ CREATE TABLE alembic_version (
 	version_num VARCHAR(32) NOT NULL, 
 	CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
 );
-INSERT INTO "alembic_version" VALUES('0006');
+INSERT INTO "alembic_version" VALUES('0007');
 CREATE TABLE app_key (
 	id VARCHAR(32) NOT NULL, 
 	name VARCHAR(64) NOT NULL, 
@@ -91,11 +91,9 @@ CREATE TABLE usage_record (
 	structured BOOLEAN NOT NULL, client VARCHAR(64) DEFAULT 'unknown' NOT NULL, kind VARCHAR(8) DEFAULT 'chat' NOT NULL, endpoint VARCHAR(32), tried VARCHAR(200), saved_usd FLOAT DEFAULT '0' NOT NULL, key_id VARCHAR(32), key_name VARCHAR(64), overhead_ms FLOAT, 
 	PRIMARY KEY (id)
 );
-CREATE INDEX ix_usage_record_request_id ON usage_record (request_id);
 CREATE INDEX ix_usage_record_created_at ON usage_record (created_at);
 CREATE INDEX ix_conversation_updated_at ON conversation (updated_at);
 CREATE INDEX ix_message_conversation_id ON message (conversation_id);
 CREATE INDEX ix_usage_record_client ON usage_record (client);
 CREATE INDEX ix_stored_response_created_at ON stored_response (created_at);
-CREATE INDEX ix_usage_record_endpoint ON usage_record (endpoint);
-CREATE INDEX ix_usage_record_key_id ON usage_record (key_id);
+CREATE INDEX ix_usage_record_key_id ON usage_record (key_id) WHERE key_id IS NOT NULL;
