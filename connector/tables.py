@@ -80,6 +80,9 @@ class UsageInflight(SQLModel, table=True):
     writes its record; rows found at start-up were cut off by a crash."""
 
     __tablename__ = "usage_inflight"
+    # One B-tree keyed by request_id (migration 0007): a row is written and deleted
+    # for every streamed request.
+    __table_args__ = {"sqlite_with_rowid": False}
 
     request_id: str = Field(primary_key=True, max_length=64)
     started_at: datetime = Field(default_factory=utcnow)

@@ -60,7 +60,7 @@ CREATE TABLE stored_response (
 	response_json VARCHAR NOT NULL, 
 	PRIMARY KEY (id)
 );
-CREATE TABLE usage_inflight (
+CREATE TABLE "usage_inflight" (
 	request_id VARCHAR(64) NOT NULL, 
 	started_at DATETIME NOT NULL, 
 	surface VARCHAR(16) NOT NULL, 
@@ -68,9 +68,14 @@ CREATE TABLE usage_inflight (
 	kind VARCHAR(8) DEFAULT 'chat' NOT NULL, 
 	provider VARCHAR(16) NOT NULL, 
 	model VARCHAR(200) NOT NULL, 
-	structured BOOLEAN NOT NULL, key_id VARCHAR(32), key_name VARCHAR(64), 
+	structured BOOLEAN NOT NULL, 
+	key_id VARCHAR(32), 
+	key_name VARCHAR(64), 
 	PRIMARY KEY (request_id)
-);
+)
+ WITHOUT ROWID
+
+;
 CREATE TABLE usage_record (
 	id INTEGER NOT NULL, 
 	request_id VARCHAR(64) NOT NULL, 

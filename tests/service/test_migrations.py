@@ -75,6 +75,48 @@ def test_an_older_database_is_upgraded(tmp_path: Path) -> None:
         engine.dispose()
 
 
+def test_0007_keeps_the_in_flight_rows_and_thins_the_record_indexes(tmp_path: Path) -> None:
+    """The in-flight rows a crash left (the next start records them as interrupted)
+    survive the move to a table WITHOUT ROWID; records keep only the indexes queries
+    use, key_id for keyed records alone."""
+    database = tmp_path / "connector.db"
+    engine = make_engine(f"sqlite:///{database}")
+    try:
+        migrate(engine)
+        config = _alembic_config()
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0006")
+        with sqlite3.connect(database) as db:
+            db.execute(
+                "INSERT INTO usage_inflight (request_id, started_at, surface, client, kind, "
+                "provider, model, structured, key_id) VALUES "
+                "('r1', '2026-12-01 10:00:00', 'v1', 'curl', 'chat', 'ollama', 'm', 0, 'k1')"
+            )
+        assert migrate(engine) is True
+        with sqlite3.connect(database) as db:
+            rows = db.execute("SELECT request_id, client, key_id FROM usage_inflight").fetchall()
+            table = db.execute(
+                "SELECT sql FROM sqlite_master WHERE name = 'usage_inflight'"
+            ).fetchone()[0]
+            indexes = dict(
+                db.execute(
+                    "SELECT name, sql FROM sqlite_master "
+                    "WHERE type = 'index' AND tbl_name = 'usage_record'"
+                ).fetchall()
+            )
+        assert rows == [("r1", "curl", "k1")]
+        assert "WITHOUT ROWID" in table
+        assert set(indexes) == {
+            "ix_usage_record_created_at",
+            "ix_usage_record_client",
+            "ix_usage_record_key_id",
+        }
+        assert indexes["ix_usage_record_key_id"].endswith("WHERE key_id IS NOT NULL")
+    finally:
+        engine.dispose()
+
+
 def test_scripts_without_one_head_mean_alembic_decides(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text('revision = "a"\ndown_revision = None\n')
     (tmp_path / "b.py").write_text('revision = "b"\ndown_revision = "a"\n')
