@@ -65,6 +65,53 @@ class ProviderChunk:
     # so the Ollama dialect can answer with Ollama's figures rather than measured ones.
     timings: dict[str, int] | None = None
 
+    def absorb(self, later: ProviderChunk) -> bool:
+        """Take in `later`, the next piece of the same network read, when both say the
+        same kind of thing (thinking, text, tool calls) or one says none (the role, the
+        finish, the usage); False when `later` must stay a piece of its own, so a
+        client still sees thinking, text and tool calls in separate deltas, in order.
+
+        Why: a blocking answer's whole stream often arrives in one read (a dozen
+        pieces), and every piece passed on costs its steps through the provider's,
+        the chat service's and the dialect's generators; pieces that arrived
+        together reach the client no later for travelling as one."""
+        mine, theirs = self._kinds(), later._kinds()
+        if mine and theirs and mine != theirs:
+            return False
+        self.content += later.content
+        self.reasoning += later.reasoning
+        for call in later.tool_calls or ():
+            calls = self.tool_calls if self.tool_calls is not None else []
+            self.tool_calls = calls
+            last = calls[-1] if calls else None
+            if (
+                last is not None
+                and last.index == call.index
+                and call.id in (None, last.id)
+                and call.function.name in (None, last.function.name)
+            ):
+                # The same call's next arguments (OpenAI streams them in pieces).
+                last.function.arguments = (last.function.arguments or "") + (
+                    call.function.arguments or ""
+                )
+            else:
+                calls.append(call)
+        if later.finish_reason:
+            self.finish_reason = later.finish_reason
+        if later.usage is not None:
+            self.usage = later.usage
+        if later.timings:
+            self.timings = later.timings
+        return True
+
+    def _kinds(self) -> int:
+        """Which of thinking (1), text (2) and tool calls (4) this piece holds."""
+        return (
+            (1 if self.reasoning else 0)
+            | (2 if self.content else 0)
+            | (4 if self.tool_calls else 0)
+        )
+
 
 @dataclass(slots=True)
 class EmbedCall:

@@ -312,8 +312,14 @@ class OllamaProvider:
                 body = await response.read()
                 raise self._status_error(response.status, body, call.model, response.headers)
             async for batch in idle_limited(response, self._idle_timeout, "Ollama"):
+                held: ProviderChunk | None = None  # this read's pieces, as few as can be
                 for line in batch:
-                    data = parse_stream_object(line, "Ollama")
+                    try:
+                        data = parse_stream_object(line, "Ollama")
+                    except ConnectorError:
+                        if held is not None:  # what came before the failure goes first
+                            yield held
+                        raise
                     # /api/generate sends `response` and `thinking` at the top level.
                     message = data if generating else (data.get("message") or {})
                     calls = _tool_calls(message.get("tool_calls"), tool_index)
@@ -338,7 +344,13 @@ class OllamaProvider:
                         chunk.timings = {
                             k: int(data[k]) for k in TIMING_FIELDS if data.get(k) is not None
                         }
-                    yield chunk
+                    if held is None:
+                        held = chunk
+                    elif not held.absorb(chunk):
+                        yield held
+                        held = chunk
+                if held is not None:
+                    yield held
 
     async def _get_json(self, path: str) -> Any:
         answer = await self._http.request(

@@ -235,6 +235,7 @@ class OpenAIProvider:
             if response.status >= 400:
                 raise self._status_error(response.status, await response.read(), response.headers)
             async for batch in idle_limited(response, self._idle_timeout, "OpenAI"):
+                held: ProviderChunk | None = None  # this read's pieces, as few as can be
                 for line in batch:
                     if not line.startswith(b"data:"):
                         continue
@@ -243,7 +244,19 @@ class OpenAIProvider:
                         # Keep reading to the body's end: leaving early would close
                         # the connection instead of returning it to the pool.
                         continue
-                    yield _chunk(parse_stream_object(data, "OpenAI"))
+                    try:
+                        piece = _chunk(parse_stream_object(data, "OpenAI"))
+                    except ConnectorError:
+                        if held is not None:  # what came before the failure goes first
+                            yield held
+                        raise
+                    if held is None:
+                        held = piece
+                    elif not held.absorb(piece):
+                        yield held
+                        held = piece
+                if held is not None:
+                    yield held
 
     async def _model_ids(self) -> list[str]:
         answer = self._checked(

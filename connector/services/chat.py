@@ -215,6 +215,7 @@ class ChatService:
         status = "error"
         error_type: str | None = "internal_error"
         sent_role = False
+        retask = 2  # chunks after which the consuming task is looked up again
         metrics: Metrics | None = None
         recorded = False
         provider = routes[0].provider
@@ -292,8 +293,11 @@ class ChatService:
                                 [ChunkChoice(delta=delta, finish_reason=piece.finish_reason)]
                             )
                             # The consumer may change (open_stream reads the first chunk in the
-                            # route's task, the response streams the rest in its own).
-                            stream.task = asyncio.current_task()
+                            # route's task, the response streams the rest in its own), once:
+                            # after the second chunk it is known (asking costs on every token).
+                            if retask:
+                                retask -= 1
+                                stream.task = asyncio.current_task()
 
                     break
                 except ConnectorError as exc:

@@ -20,6 +20,10 @@ COLOR_FORMAT: dict[str, Any] = {
     "json_schema": {"name": "color_list", "schema": COLOR_SCHEMA},
 }
 # What the fake answers for the recorded exchanges (tests/data).
+# Seconds between the fake upstream's streamed pieces for tests that count deltas: each
+# piece then arrives in a network read of its own (pieces that arrive together travel
+# on as one delta: providers/base.py, ProviderChunk.absorb).
+PACED = 0.01
 OLLAMA_TEXT = "The sky appears blue because of a phenomenon called Rayleigh scattering."
 OLLAMA_THINKING = 'The user asks: "What is 1+1?" Simple arithmetic. Answer: 2.'
 OLLAMA_THINKING_ANSWER = "1 + 1 = **2**."

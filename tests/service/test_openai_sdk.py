@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from tests.conftest import TEST_OPENAI_KEY
 from tests.fakes.upstream import FakeUpstream
-from tests.service.helpers import COLOR_FORMAT, OLLAMA_TEXT, OPENAI_TEXT
+from tests.service.helpers import COLOR_FORMAT, OLLAMA_TEXT, OPENAI_TEXT, PACED
 
 if TYPE_CHECKING:
     from openai.types.shared_params import ResponseFormatJSONSchema
@@ -75,6 +75,7 @@ def test_sdk_stream_with_usage(
     path: str,
     text: str,
 ) -> None:
+    upstream.chunk_delay = PACED  # each token in a read of its own
     stream = client.chat.completions.create(
         model=model,
         messages=[{"role": "user", "content": "Hi"}],

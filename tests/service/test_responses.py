@@ -18,6 +18,7 @@ from tests.service.helpers import (
     OLLAMA_THINKING,
     OLLAMA_THINKING_ANSWER,
     OPENAI_TEXT,
+    PACED,
     assert_error,
 )
 from tests.service.responses_helpers import collapse, read_events, shape, types
@@ -133,8 +134,9 @@ def test_item_input_with_instructions(
 
 @pytest.mark.parametrize(("model", "path", "text"), PROVIDERS)
 def test_stream_events_in_order_and_final_equals_blocking(
-    client: openai.OpenAI, model: str, path: str, text: str
+    client: openai.OpenAI, upstream: FakeUpstream, model: str, path: str, text: str
 ) -> None:
+    upstream.chunk_delay = PACED  # each token in a read of its own
     with client.responses.stream(model=model, input="Hi") as stream:
         events = list(stream)
         final = stream.get_final_response()
@@ -272,6 +274,7 @@ def test_function_call_round_trip(
 
 
 def test_function_call_arguments_stream(http: httpx.Client, upstream: FakeUpstream) -> None:
+    upstream.chunk_delay = PACED  # the arguments' pieces in reads of their own
     events = read_events(
         http,
         "/v1/responses",
