@@ -8,10 +8,11 @@ routes or services.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from connector.errors import ConnectorError
 from connector.schemas import ChatRequest, ModelInfo, ToolCall, Usage
 
 
@@ -111,6 +112,26 @@ class ProviderChunk:
             | (2 if self.content else 0)
             | (4 if self.tool_calls else 0)
         )
+
+
+def per_read(pieces: Iterator[ProviderChunk]) -> Iterator[ProviderChunk]:
+    """The pieces parsed from one network read, as few as `ProviderChunk.absorb` makes
+    them. When parsing fails midway (an upstream's error object), what came before the
+    failure goes out first."""
+    held: ProviderChunk | None = None
+    try:
+        for piece in pieces:
+            if held is None:
+                held = piece
+            elif not held.absorb(piece):
+                yield held
+                held = piece
+    except ConnectorError:
+        if held is not None:
+            yield held
+        raise
+    if held is not None:
+        yield held
 
 
 @dataclass(slots=True)

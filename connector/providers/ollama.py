@@ -10,7 +10,7 @@ import base64
 import binascii
 import json
 import time
-from collections.abc import AsyncGenerator, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Iterator, Mapping
 from typing import Any
 
 from connector.errors import (
@@ -28,6 +28,7 @@ from connector.providers.base import (
     ProviderCall,
     ProviderChunk,
     ProviderOptions,
+    per_read,
 )
 from connector.providers.endpoints import EndpointConfig
 from connector.providers.http import (
@@ -307,50 +308,45 @@ class OllamaProvider:
         generating = call.ollama is not None and call.ollama.prompt is not None
         path = "/api/generate" if generating else "/api/chat"
         tool_index = 0
+
+        def pieces(batch: list[bytes]) -> Iterator[ProviderChunk]:
+            """The pieces of one read's NDJSON lines."""
+            nonlocal tool_index
+            for line in batch:
+                data = parse_stream_object(line, "Ollama")
+                # /api/generate sends `response` and `thinking` at the top level.
+                message = data if generating else (data.get("message") or {})
+                calls = _tool_calls(message.get("tool_calls"), tool_index)
+                if calls:
+                    tool_index += len(calls)
+                chunk = ProviderChunk(
+                    content=message.get("response" if generating else "content") or "",
+                    reasoning=message.get("thinking") or "",
+                    tool_calls=calls,
+                )
+                if data.get("done"):
+                    prompt = int(data.get("prompt_eval_count") or 0)
+                    completion = int(data.get("eval_count") or 0)
+                    chunk.usage = Usage(
+                        prompt_tokens=prompt,
+                        completion_tokens=completion,
+                        total_tokens=prompt + completion,
+                    )
+                    chunk.finish_reason = (
+                        "tool_calls" if tool_index else (data.get("done_reason") or "stop")
+                    )
+                    chunk.timings = {
+                        k: int(data[k]) for k in TIMING_FIELDS if data.get(k) is not None
+                    }
+                yield chunk
+
         async with self._http.stream("POST", f"{self._base_url}{path}", body=payload) as response:
             if response.status >= 400:
                 body = await response.read()
                 raise self._status_error(response.status, body, call.model, response.headers)
             async for batch in idle_limited(response, self._idle_timeout, "Ollama"):
-                held: ProviderChunk | None = None  # this read's pieces, as few as can be
-                for line in batch:
-                    try:
-                        data = parse_stream_object(line, "Ollama")
-                    except ConnectorError:
-                        if held is not None:  # what came before the failure goes first
-                            yield held
-                        raise
-                    # /api/generate sends `response` and `thinking` at the top level.
-                    message = data if generating else (data.get("message") or {})
-                    calls = _tool_calls(message.get("tool_calls"), tool_index)
-                    if calls:
-                        tool_index += len(calls)
-                    chunk = ProviderChunk(
-                        content=message.get("response" if generating else "content") or "",
-                        reasoning=message.get("thinking") or "",
-                        tool_calls=calls,
-                    )
-                    if data.get("done"):
-                        prompt = int(data.get("prompt_eval_count") or 0)
-                        completion = int(data.get("eval_count") or 0)
-                        chunk.usage = Usage(
-                            prompt_tokens=prompt,
-                            completion_tokens=completion,
-                            total_tokens=prompt + completion,
-                        )
-                        chunk.finish_reason = (
-                            "tool_calls" if tool_index else (data.get("done_reason") or "stop")
-                        )
-                        chunk.timings = {
-                            k: int(data[k]) for k in TIMING_FIELDS if data.get(k) is not None
-                        }
-                    if held is None:
-                        held = chunk
-                    elif not held.absorb(chunk):
-                        yield held
-                        held = chunk
-                if held is not None:
-                    yield held
+                for piece in per_read(pieces(batch)):
+                    yield piece
 
     async def _get_json(self, path: str) -> Any:
         answer = await self._http.request(

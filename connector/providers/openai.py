@@ -7,7 +7,7 @@ tens of MB to import, and its client stack (httpx) half of the CPU time of a req
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Iterator, Mapping
 from typing import Any
 
 from connector.errors import (
@@ -25,6 +25,7 @@ from connector.providers.base import (
     ProviderCall,
     ProviderChunk,
     ProviderOptions,
+    per_read,
 )
 from connector.providers.endpoints import EndpointConfig
 from connector.providers.http import (
@@ -79,6 +80,19 @@ def build_params(call: ProviderCall) -> dict[str, Any]:
             exclude_none=True, by_alias=True, mode="json"
         )
     return params
+
+
+def _pieces(batch: list[bytes]) -> Iterator[ProviderChunk]:
+    """The pieces of one read's SSE lines."""
+    for line in batch:
+        if not line.startswith(b"data:"):
+            continue
+        data = line[5:].strip()
+        if data == b"[DONE]":
+            # Keep reading to the body's end: leaving early would close the connection
+            # instead of returning it to the pool.
+            continue
+        yield _chunk(parse_stream_object(data, "OpenAI"))
 
 
 def _chunk(event: dict[str, Any]) -> ProviderChunk:
@@ -235,28 +249,8 @@ class OpenAIProvider:
             if response.status >= 400:
                 raise self._status_error(response.status, await response.read(), response.headers)
             async for batch in idle_limited(response, self._idle_timeout, "OpenAI"):
-                held: ProviderChunk | None = None  # this read's pieces, as few as can be
-                for line in batch:
-                    if not line.startswith(b"data:"):
-                        continue
-                    data = line[5:].strip()
-                    if data == b"[DONE]":
-                        # Keep reading to the body's end: leaving early would close
-                        # the connection instead of returning it to the pool.
-                        continue
-                    try:
-                        piece = _chunk(parse_stream_object(data, "OpenAI"))
-                    except ConnectorError:
-                        if held is not None:  # what came before the failure goes first
-                            yield held
-                        raise
-                    if held is None:
-                        held = piece
-                    elif not held.absorb(piece):
-                        yield held
-                        held = piece
-                if held is not None:
-                    yield held
+                for piece in per_read(_pieces(batch)):
+                    yield piece
 
     async def _model_ids(self) -> list[str]:
         answer = self._checked(

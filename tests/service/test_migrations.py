@@ -13,6 +13,7 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
 
 from connector import db as connector_db
 from connector.db import (
@@ -56,16 +57,20 @@ def test_a_new_database_is_migrated_and_then_left_alone(tmp_path: Path) -> None:
         engine.dispose()
 
 
+def _downgrade(engine: Engine, revision: str) -> None:
+    """Take a migrated database back to `revision`, as an older installation left it."""
+    config = _alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+
 def test_an_older_database_is_upgraded(tmp_path: Path) -> None:
     database = tmp_path / "connector.db"
     engine = make_engine(f"sqlite:///{database}")
     try:
         migrate(engine)
-        # An installation from before 0006, which added the app keys.
-        config = _alembic_config()
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.downgrade(config, "0005")
+        _downgrade(engine, "0005")  # an installation from before the app keys
         assert _version(database) == ["0005"]
         assert migrate(engine) is True
         assert _version(database) == [head_revision()]
@@ -83,10 +88,7 @@ def test_0007_keeps_the_in_flight_rows_and_thins_the_record_indexes(tmp_path: Pa
     engine = make_engine(f"sqlite:///{database}")
     try:
         migrate(engine)
-        config = _alembic_config()
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.downgrade(config, "0006")
+        _downgrade(engine, "0006")
         with sqlite3.connect(database) as db:
             db.execute(
                 "INSERT INTO usage_inflight (request_id, started_at, surface, client, kind, "
