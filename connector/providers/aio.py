@@ -24,10 +24,9 @@ _CLOSE = {"Connection": "close"}
 
 def failure(exc: BaseException) -> Failure | None:
     """What an aiohttp error means, or None when it is not one of aiohttp's."""
-    if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.InvalidURL):
+    unreachable = (aiohttp.ClientConnectorError, aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError)
+    if isinstance(exc, unreachable):
         return "unreachable"  # down, unresolvable, or not an http(s) URL
-    if isinstance(exc, aiohttp.NonHttpUrlClientError):
-        return "unreachable"
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
         return "connecting"
     if isinstance(exc, aiohttp.ClientError):

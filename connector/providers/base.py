@@ -81,22 +81,22 @@ class ProviderChunk:
             return False
         self.content += later.content
         self.reasoning += later.reasoning
-        for call in later.tool_calls or ():
-            calls = self.tool_calls if self.tool_calls is not None else []
-            self.tool_calls = calls
-            last = calls[-1] if calls else None
-            if (
-                last is not None
-                and last.index == call.index
-                and call.id in (None, last.id)
-                and call.function.name in (None, last.function.name)
-            ):
-                # The same call's next arguments (OpenAI streams them in pieces).
-                last.function.arguments = (last.function.arguments or "") + (
-                    call.function.arguments or ""
-                )
-            else:
-                calls.append(call)
+        if later.tool_calls:
+            calls = self.tool_calls = self.tool_calls or []
+            for call in later.tool_calls:
+                last = calls[-1] if calls else None
+                if (
+                    last is not None
+                    and last.index == call.index
+                    and call.id in (None, last.id)
+                    and call.function.name in (None, last.function.name)
+                ):
+                    # The same call's next arguments (OpenAI streams them in pieces).
+                    last.function.arguments = (last.function.arguments or "") + (
+                        call.function.arguments or ""
+                    )
+                else:
+                    calls.append(call)
         if later.finish_reason:
             self.finish_reason = later.finish_reason
         if later.usage is not None:

@@ -104,12 +104,6 @@ class _Connection(asyncio.Protocol):
             else:
                 response.fail(Disconnected("the upstream closed the connection"))
 
-    def pause_writing(self) -> None:  # bodies are small; nothing to hold back
-        pass
-
-    def resume_writing(self) -> None:
-        pass
-
     # -- httptools callbacks
 
     def on_header(self, name: bytes, value: bytes) -> None:
@@ -385,8 +379,8 @@ class Client:
 
     def __init__(self, *, keep: int, expiry: float, limit: int, user_agent: str) -> None:
         self._keep, self._expiry, self._limit = keep, expiry, limit
-        self._pools: dict[tuple[str, int], Pool] = {}
-        self._origins: dict[str, _Origin] = {}
+        # Keyed by the URL's host[:port] as written: the few base URLs configured.
+        self._pools: dict[str, Pool] = {}
         self._agent = user_agent.encode("latin-1")
 
     async def request(
@@ -401,9 +395,8 @@ class Client:
         """The answer once its headers are in. A reused connection that turns out dead
         before any byte of the answer (the upstream closed it meanwhile) is retried on
         the next one, up to `tries` in all: nothing was answered, so nothing was done."""
-        origin, target = self._split(url)
-        pool = self._pool(origin)
-        head = self._head(method, origin, target, headers, body)
+        pool, target = self._pool(url)
+        head = self._head(method, pool.origin, target, headers, body)
         attempt = 1
         while True:
             conn = await pool.checkout(timeouts)
@@ -429,21 +422,12 @@ class Client:
             pool.close()
         self._pools.clear()
 
-    def _pool(self, origin: _Origin) -> Pool:
-        key = (origin.host, origin.port)
-        pool = self._pools.get(key)
-        if pool is None:
-            pool = self._pools[key] = Pool(
-                origin, keep=self._keep, expiry=self._expiry, limit=self._limit
-            )
-        return pool
-
-    def _split(self, url: str) -> tuple[_Origin, bytes]:
-        """(origin, request target) of a URL; the split of a base URL is remembered."""
+    def _pool(self, url: str) -> tuple[Pool, bytes]:
+        """The pool for a URL's origin (made on first use) and its request target."""
         _, _, rest = url.partition("://")
         netloc, slash, path = rest.partition("/")
-        origin = self._origins.get(netloc)
-        if origin is None:
+        pool = self._pools.get(netloc)
+        if pool is None:
             parts = urlsplit(url)
             if parts.hostname is None:
                 raise ConnectFailed(f"no host in {url!r}")
@@ -451,9 +435,10 @@ class Client:
             host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
             authority = host if port == 80 else f"{host}:{port}"
             origin = _Origin(parts.hostname, port, authority.encode("idna"))
-            if len(self._origins) < 64:
-                self._origins[netloc] = origin
-        return origin, (slash + path or "/").encode("utf-8")
+            pool = self._pools[netloc] = Pool(
+                origin, keep=self._keep, expiry=self._expiry, limit=self._limit
+            )
+        return pool, (slash + path or "/").encode("utf-8")
 
     def _head(
         self,
