@@ -29,7 +29,10 @@ export function Empty({ title, children }: { title: string; children?: ReactNode
   )
 }
 
-/** "Reconnecting in 3 s" while a socket is down, with a retry button. */
+/** "Reconnecting in 3 s" while a socket is down, with a retry button. The banner stays up
+ *  through each reconnect attempt (state "connecting" after a loss): unmounting it for the
+ *  few milliseconds a refused attempt takes made it flicker and moved the button out from
+ *  under the pointer. */
 export function OfflineBanner({ socket, what }: { socket: ReconnectingSocket; what: string }) {
   const status = useSocketStatus(socket)
   const [now, setNow] = useState(Date.now())
@@ -38,14 +41,16 @@ export function OfflineBanner({ socket, what }: { socket: ReconnectingSocket; wh
     const t = setInterval(() => setNow(Date.now()), 500)
     return () => clearInterval(t)
   }, [status.state])
-  if (status.state !== 'offline') return null
-  const secs = status.retryAt ? Math.max(0, Math.ceil((status.retryAt - now) / 1000)) : 0
+  const lost = status.state === 'offline' || (status.state === 'connecting' && status.attempts > 0)
+  if (!lost) return null
+  const trying = status.state === 'connecting'
+  const secs = !trying && status.retryAt ? Math.max(0, Math.ceil((status.retryAt - now) / 1000)) : 0
   return (
-    <div className="offline-banner" role="alert">
+    <div className="offline-banner" role="alert" data-state={status.state}>
       <span>
         Offline: lost the connection to the connector ({what}). Reconnecting{secs ? ` in ${secs} s` : '…'}
       </span>
-      <button type="button" className="btn btn-small" onClick={() => socket.retryNow()}>
+      <button type="button" className="btn btn-small" disabled={trying} onClick={() => socket.retryNow()}>
         Retry now
       </button>
     </div>
