@@ -13,7 +13,7 @@
 
 `SecurityMiddleware` decides with `classify`; the desktop app then opens the model
 API to programs on loopback while its per-launch token keeps guarding the admin
-surface. `available_dialects` says which client dialects this server has, from its
+surface. `served_dialects` says which client dialects this server has, from its
 routes, so the UI only offers snippets for those.
 """
 
@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Literal
+
+from starlette.routing import BaseRoute, Match
 
 from connector.schemas.settings import Dialect
 
@@ -84,3 +86,17 @@ def available_dialects(paths: Iterable[str]) -> list[Dialect]:
     """The client dialects whose routes `paths` (an app's route paths) include."""
     have = set(paths)
     return [dialect for dialect, path in _DIALECT_ROUTES.items() if path in have]
+
+
+def served_dialects(routes: Iterable[BaseRoute]) -> list[Dialect]:
+    """The client dialects an app's `routes` serve: each dialect's route is looked for
+    as the router would look for it. (Reading the paths from the app's OpenAPI document
+    built the whole document, half a second, on the first GET /settings: the UI's
+    first page asks for it.)"""
+    routes = list(routes)
+
+    def served(path: str) -> bool:
+        scope = {"type": "http", "method": "POST", "path": path, "root_path": ""}
+        return any(route.matches(scope)[0] is not Match.NONE for route in routes)
+
+    return available_dialects(path for path in _DIALECT_ROUTES.values() if served(path))

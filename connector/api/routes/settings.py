@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from connector.api.access import available_dialects
+from connector.api.access import served_dialects
 from connector.api.deps import ServicesDep, SettingsWriter
 from connector.api.routes.chat import ERRORS
 from connector.schemas import (
@@ -28,10 +28,8 @@ def _listen(request: Request, services: ServicesDep) -> ListenAddress:
 
 
 def _dialects(request: Request) -> list[Dialect]:
-    """What this app serves, read from its routes (their OpenAPI paths, which FastAPI
-    builds once and caches): a dialect shows up once its routes do."""
-    paths: dict[str, object] = request.app.openapi().get("paths", {})
-    return available_dialects(paths)
+    """What this app serves, read from its routes: a dialect shows up once its routes do."""
+    return served_dialects(request.app.router.routes)
 
 
 @router.get("/settings", response_model=SettingsPublic)
