@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from connector.api.deps import ChatDep
+from connector.api.routing import DocumentedRoute
 from connector.api.sse import cancel_on_disconnect, open_stream
 from connector.dialects import anthropic
 from connector.dialects.base import dumps
@@ -29,7 +30,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 _BETA = Query(False, description="Sent by Claude Code; accepted and ignored.")
 
-router = APIRouter(tags=["anthropic"])
+router = APIRouter(tags=["anthropic"], route_class=DocumentedRoute)
 
 
 @router.post(

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from connector.api.deps import ChatDep
+from connector.api.routing import DocumentedRoute
 from connector.api.sse import cancel_on_disconnect, open_stream
 from connector.dialects import openai_chat
 from connector.schemas import ChatCompletion, ChatRequest, ErrorResponse, Surface
@@ -24,7 +25,7 @@ SSE_DOC: dict[int | str, dict[str, Any]] = {
 }
 _STREAM_DOC = 'With `"stream": true` the answer is an SSE stream like `/chat/completions/stream`.'
 
-router = APIRouter(tags=["chat"])
+router = APIRouter(tags=["chat"], route_class=DocumentedRoute)
 
 
 async def _complete(

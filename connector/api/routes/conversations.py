@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
 from connector.api.deps import ServicesDep
+from connector.api.routing import DocumentedRoute
 from connector.schemas import (
     ConversationCreate,
     ConversationDetail,
@@ -19,7 +20,7 @@ from connector.schemas import (
 )
 from connector.services.conversations import to_json, to_markdown
 
-router = APIRouter(prefix="/conversations", tags=["conversations"])
+router = APIRouter(prefix="/conversations", tags=["conversations"], route_class=DocumentedRoute)
 
 
 @router.get("", response_model=list[ConversationPublic])

@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 
 from connector.api.deps import EmbeddingsDep
 from connector.api.routes.chat import ERRORS
+from connector.api.routing import DocumentedRoute
 from connector.api.sse import cancel_on_disconnect
 from connector.dialects.openai_embeddings import embeddings_body
 from connector.providers.base import EmbedCall
@@ -15,7 +16,7 @@ from connector.schemas.embeddings import EmbeddingsRequest, EmbeddingsResponse
 from connector.services.callers import Caller
 from connector.services.embeddings import EmbedRequest
 
-router = APIRouter(tags=["embeddings"])
+router = APIRouter(tags=["embeddings"], route_class=DocumentedRoute)
 
 
 @router.post("/v1/embeddings", response_model=EmbeddingsResponse, responses=ERRORS)

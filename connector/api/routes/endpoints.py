@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Response
 
 from connector.api.deps import ServicesDep, SettingsWriter
 from connector.api.routes.chat import ERRORS
+from connector.api.routing import DocumentedRoute
 from connector.schemas import ProviderCheck
 from connector.schemas.endpoints import (
     AliasesUpdate,
@@ -20,7 +21,7 @@ from connector.schemas.endpoints import (
 )
 from connector.services.endpoints import EndpointService
 
-router = APIRouter(tags=["endpoints"])
+router = APIRouter(tags=["endpoints"], route_class=DocumentedRoute)
 
 
 async def _endpoints(services: ServicesDep) -> EndpointService:

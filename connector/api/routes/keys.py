@@ -9,6 +9,7 @@ from fastapi import APIRouter, Response
 
 from connector.api.deps import ServicesDep, SettingsWriter
 from connector.api.routes.chat import ERRORS
+from connector.api.routing import DocumentedRoute
 from connector.schemas.keys import (
     AppKeyCreate,
     AppKeyCreated,
@@ -19,7 +20,7 @@ from connector.schemas.keys import (
 )
 from connector.services.budgets import GLOBAL
 
-router = APIRouter(tags=["keys"])
+router = APIRouter(tags=["keys"], route_class=DocumentedRoute)
 
 
 @router.get("/keys", response_model=list[AppKeyPublic])

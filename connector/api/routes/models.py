@@ -8,6 +8,7 @@ from fastapi.responses import Response
 
 from connector.api.deps import ServicesDep
 from connector.api.routes.chat import ERRORS, SSE_DOC
+from connector.api.routing import DocumentedRoute
 from connector.api.sse import events_from
 from connector.schemas import (
     ModelsResponse,
@@ -20,7 +21,7 @@ from connector.schemas import (
 from connector.services.container import Services
 from connector.services.ollama_models import OllamaModels
 
-router = APIRouter(tags=["models"])
+router = APIRouter(tags=["models"], route_class=DocumentedRoute)
 
 
 async def _listings(services: Services) -> list[ProviderModels]:

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request, Response
 from connector.api.deps import ServicesDep, SettingsWriter
 from connector.api.routes.chat import ERRORS
 from connector.api.routes.usage import own_key
+from connector.api.routing import DocumentedRoute
 from connector.schemas import Surface
 from connector.schemas.keys import (
     RequestLogEntry,
@@ -22,7 +23,7 @@ from connector.schemas.usage import IsoTime
 from connector.services import usage_export
 from connector.services.metrics import CONTENT_TYPE_LATEST
 
-router = APIRouter(tags=["observability"])
+router = APIRouter(tags=["observability"], route_class=DocumentedRoute)
 
 
 @router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
 from connector.api.deps import ChatDep, EmbeddingsDep, ServicesDep
+from connector.api.routing import DocumentedRoute
 from connector.api.sse import NDJSON_MEDIA_TYPE, cancel_on_disconnect, open_stream
 from connector.dialects import ollama
 from connector.errors import ConnectorError, MethodNotAllowedError
@@ -29,7 +30,7 @@ from connector.services.chat import ChatService, ChatStream
 from connector.services.embeddings import EmbeddingService, EmbedRequest
 from connector.services.ollama_models import OLLAMA_VERSION, OllamaModels
 
-router = APIRouter(tags=["ollama"])
+router = APIRouter(tags=["ollama"], route_class=DocumentedRoute)
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     status: {

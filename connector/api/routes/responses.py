@@ -13,6 +13,7 @@ from fastapi.responses import Response
 
 from connector.api.deps import ChatDep, ResponsesStoreDep
 from connector.api.routes.chat import ERRORS
+from connector.api.routing import DocumentedRoute
 from connector.api.sse import cancel_on_disconnect, open_stream
 from connector.dialects import openai_responses
 from connector.dialects.base import dumps
@@ -34,7 +35,7 @@ _STREAM_NOTE = (
     "`response.created` to `response.completed` (or `.incomplete` / `.failed`)."
 )
 
-router = APIRouter(tags=["responses"])
+router = APIRouter(tags=["responses"], route_class=DocumentedRoute)
 
 
 @router.post("/v1/responses", responses=_CREATE_DOC, description=_STREAM_NOTE)

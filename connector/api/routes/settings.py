@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request, Response
 from connector.api.access import served_dialects
 from connector.api.deps import ServicesDep, SettingsWriter
 from connector.api.routes.chat import ERRORS
+from connector.api.routing import DocumentedRoute
 from connector.schemas import (
     ListenAddress,
     ProfilePublic,
@@ -16,7 +17,7 @@ from connector.schemas import (
 )
 from connector.schemas.settings import Dialect, ProgramKeyReveal
 
-router = APIRouter(tags=["settings"])
+router = APIRouter(tags=["settings"], route_class=DocumentedRoute)
 
 
 def _listen(request: Request, services: ServicesDep) -> ListenAddress:

@@ -6,12 +6,13 @@ from fastapi import APIRouter, Query, Request
 from starlette.requests import HTTPConnection
 
 from connector.api.deps import ServicesDep
+from connector.api.routing import DocumentedRoute
 from connector.schemas import Bucket, Surface, UsageSummary
 from connector.schemas.usage import ClientUsage, IsoTime
 from connector.services.callers import ADMIN_KEY, request_context
 from connector.services.usage import DEFAULT_POINTS, MAX_POINTS
 
-router = APIRouter(tags=["usage"])
+router = APIRouter(tags=["usage"], route_class=DocumentedRoute)
 
 
 def own_key(conn: HTTPConnection, wanted: str | None) -> str | None:
