@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from connector.api import routing
 from connector.api.routing import DocumentedRoute
+from connector.config import Settings
 
 
 class Problem(BaseModel):
@@ -79,3 +80,21 @@ def test_the_document_is_fastapis_own(monkeypatch: pytest.MonkeyPatch) -> None:
     ours.openapi_schema = None
     ours.openapi()
     assert len(made) == 3  # built once
+
+
+def test_every_app_route_that_documents_error_models_uses_it(settings: Settings) -> None:
+    from connector.main import create_app
+
+    app = create_app(settings)
+    eager = [
+        route.path
+        for route in app.routes
+        if isinstance(route, APIRoute)
+        and not isinstance(route, DocumentedRoute)
+        and any("model" in doc for doc in route.responses.values())
+    ]
+    assert eager == []
+    documented = [r for r in app.routes if isinstance(r, DocumentedRoute)]
+    assert {"/v1/chat/completions", "/v1/messages", "/api/chat", "/keys"} <= {
+        r.path for r in documented
+    }

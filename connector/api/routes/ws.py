@@ -15,7 +15,6 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from connector.api.deps import ServicesDep
 from connector.api.errors import validation_error
 from connector.api.routes.usage import own_key
-from connector.api.routing import DocumentedRoute
 from connector.dialects.openai_chat import chunk_json, error_body
 from connector.errors import BadRequestError, ConnectorError
 from connector.schemas import ChatRequest
@@ -28,7 +27,7 @@ from connector.schemas.ws import (
 from connector.services.callers import Caller
 from connector.services.chat import ChatService
 
-router = APIRouter(tags=["websocket"], route_class=DocumentedRoute)
+router = APIRouter(tags=["websocket"])
 
 _JSON_STR = TypeAdapter(str)
 
