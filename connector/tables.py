@@ -34,14 +34,12 @@ class Profile(SQLModel, table=True):
 class UsageRecord(SQLModel, table=True):
     __tablename__ = "usage_record"
     # Every request writes a record, and every index costs each commit a B-tree page
-    # (migration 0007): `key_id` is indexed for keyed records only.
+    # (migration 0007): `key_id` is indexed for keyed records only. Only SQLite's
+    # option is named here: a `postgresql_where` would import SQLAlchemy's PostgreSQL
+    # dialect at every start (about 50 ms and 2 MB, measured 2026-12-03). The schema is
+    # made by the migrations, and 0007 gives PostgreSQL the same partial index.
     __table_args__ = (
-        Index(
-            "ix_usage_record_key_id",
-            "key_id",
-            sqlite_where=text("key_id IS NOT NULL"),
-            postgresql_where=text("key_id IS NOT NULL"),
-        ),
+        Index("ix_usage_record_key_id", "key_id", sqlite_where=text("key_id IS NOT NULL")),
     )
 
     id: int | None = Field(default=None, primary_key=True)
