@@ -248,6 +248,7 @@ class ChatService:
             )
 
         try:
+            await self._prepare_prices(routes)
             for attempt, route in enumerate(routes):
                 provider, call.model = route.provider, route.model
                 stream.provider, stream.model = provider.name, route.model
@@ -407,6 +408,12 @@ class ChatService:
             reference_cost_usd=reference,
             overhead_ms=round(overhead_ms, 3),
         )
+
+    async def _prepare_prices(self, routes: list[Route]) -> None:
+        """The prices the record will need, looked up now: a model first seen is
+        priced in a thread, which may load genai-prices (connector/services/pricing.py)."""
+        cloud = (r.model for r in routes if not self._providers.is_local(r.provider.name))
+        await pricing.prepare(self._runtime.reference_model, *cloud)
 
     def _costs(self, endpoint: str, model: str, usage: Usage) -> tuple[float, float | None]:
         return pricing.chat_costs(

@@ -15,7 +15,7 @@ from connector.endpoint_keys import EndpointKeys
 from connector.providers import endpoints as endpoint_config
 from connector.providers.registry import ProviderRegistry
 from connector.secrets import KeyStore
-from connector.services import pricing, structured
+from connector.services import pricing
 from connector.services.app_keys import AppKeyService
 from connector.services.budgets import BudgetService
 from connector.services.chat import ChatService
@@ -32,6 +32,9 @@ from connector.services.shutdown import ShutdownCoordinator
 from connector.services.usage import UsageService
 
 log = logging.getLogger(__name__)
+
+# In the data directory: the rates of the models priced so far (services/pricing.py).
+PRICES_FILE = "prices.json"
 
 
 @dataclass
@@ -106,11 +109,12 @@ class Services:
             self.app_keys.load()
             self.request_log.load()
             self.endpoints.load()
+            pricing.use_saved(self.settings.data_dir / PRICES_FILE)
 
         await asyncio.to_thread(blocking_start)
         await self.usage.start()
-        # Not awaited: the server answers while the price tables and the JSON Schema
-        # validator load in a thread.
+        # Not awaited: the server answers while the reference model is priced in a
+        # thread (which loads genai-prices only when its rates are not saved).
         self.warmed_up = asyncio.get_running_loop().run_in_executor(
             None, _warm_up, self.runtime.reference_model, settle_heap
         )
@@ -132,9 +136,11 @@ class Services:
 def _warm_up(reference_model: str, settle_heap: bool) -> None:
     # After start-up rather than before it: a first request's cost is reckoned at its
     # end, by which time the tables are in (or it waits there for the rest of the load).
+    # The JSON Schema validator is not loaded here: it costs 3 MB for as long as the
+    # process lives, and only structured-output requests use it (the first one loads it,
+    # about 0.07 s).
     try:
         pricing.warm_up(reference_model)
-        structured.warm_up()
     finally:
         if settle_heap:
             # What is loaded by now (FastAPI, pydantic, SQLAlchemy, the prices) lives as

@@ -81,6 +81,8 @@ class EmbeddingService:
         )
         upstream_s = 0.0
         try:
+            if not provider.local:
+                await pricing.prepare(model)  # in a thread when first seen
             asked = time.perf_counter()
             try:
                 result = await provider.embed(call)

@@ -35,12 +35,6 @@ def requested_schema(fmt: ResponseFormat | None) -> tuple[bool, dict[str, Any] |
     return True, schema
 
 
-def warm_up() -> None:
-    """Import the JSON Schema validator (~0.1 s), which is imported where it is used so
-    start-up does not wait for it, before a request needs it (blocking: call off-loop)."""
-    import jsonschema.validators  # noqa: F401
-
-
 def _json_path(path: Any) -> str:
     out = "$"
     for part in path:
