@@ -254,6 +254,9 @@ class Results:
     cpu_token_us: Sides = field(default_factory=Sides)
     routed: int = 0  # requests that reached the connector: each leaves one usage record
     recorded: int = 0
+    # The connector started again on the data directory of the run: (exec -> first
+    # 200 s, RSS MB). Every start but an install's first is such a start.
+    later_start: tuple[float, float] | None = None
 
 
 SIDES = ("direct", "relay", "connector")
@@ -443,6 +446,15 @@ async def measure_surface(
         finally:
             stop_process(connector.proc)
             stop_process(relay.proc)
+        again = await _start(
+            connector_command(connector_port),
+            connector_env(mock + "/v1", BENCH_KEY, data_dir, mock),
+            data_dir,
+            cpus,
+            probe["connector"],
+        )
+        res.later_start = (again.start_s, status_mb(again.proc.pid, "VmRSS"))
+        stop_process(again.proc)
     return res
 
 
@@ -654,6 +666,12 @@ def table(surface: Surface, res: Results, args: argparse.Namespace) -> list[str]
         f"(relay {cpu_us.relay:.0f})"
     )
     lines.append(f"usage records: {res.recorded} of {res.routed} routed requests")
+    if res.later_start is not None:
+        start_s, rss_mb = res.later_start
+        lines.append(
+            f"connector started again on the run's data directory: exec -> first proxied "
+            f"200 {start_s:.2f} s, RSS after start {rss_mb:.0f} MB"
+        )
     return lines
 
 

@@ -99,3 +99,10 @@ def test_bench_goals_prints_every_goal_row_for_every_surface() -> None:
         # Every request routed through the connector left exactly one usage record.
         found = re.search(r"^usage records: (\d+) of (\d+) routed requests$", text, re.M)
         assert found and found.group(1) == found.group(2) and int(found.group(1)) > 0, text
+        # The connector's start on a data directory it has run on before.
+        assert re.search(
+            rf"^connector started again on the run's data directory: exec -> first proxied "
+            rf"200 {_NUMBER} s, RSS after start {_NUMBER} MB$",
+            text,
+            re.M,
+        ), text
