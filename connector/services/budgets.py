@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, case, func, select
 from sqlmodel import Session
 
 from connector.errors import BudgetExceededError
@@ -194,22 +194,28 @@ class BudgetService:
         table: Any = UsageRecord.__table__  # type: ignore[attr-defined]
         c = table.c
         self._spend.clear()
+        # One pass over the month's records, the day's summed beside it: each pass
+        # reads every record of the month (1.4 s for a million here, 2026-12-03).
+        today = c.created_at >= _day_start(now)
         with self._engine.connect() as conn:
-            for start, day in ((_month_start(now), False), (_day_start(now), True)):
-                rows = conn.execute(
-                    select(c.key_id, func.sum(c.cost_usd), func.sum(c.total_tokens))
-                    .where(c.created_at >= start)
-                    .group_by(c.key_id)
-                ).all()
-                for key_id, usd, tokens in rows:
-                    for scope in (GLOBAL, key_id) if key_id else (GLOBAL,):
-                        spend = self._scope(scope, now)
-                        if day:
-                            spend.usd_day += float(usd or 0)
-                            spend.tokens_day += int(tokens or 0)
-                        else:
-                            spend.usd_month += float(usd or 0)
-                            spend.tokens_month += int(tokens or 0)
+            rows = conn.execute(
+                select(
+                    c.key_id,
+                    func.sum(c.cost_usd),
+                    func.sum(c.total_tokens),
+                    func.sum(case((today, c.cost_usd))),
+                    func.sum(case((today, c.total_tokens))),
+                )
+                .where(c.created_at >= _month_start(now))
+                .group_by(c.key_id)
+            ).all()
+        for key_id, usd_month, tokens_month, usd_day, tokens_day in rows:
+            for scope in (GLOBAL, key_id) if key_id else (GLOBAL,):
+                spend = self._scope(scope, now)
+                spend.usd_month += float(usd_month or 0)
+                spend.tokens_month += int(tokens_month or 0)
+                spend.usd_day += float(usd_day or 0)
+                spend.tokens_day += int(tokens_day or 0)
 
     def _scope(self, scope: str, now: datetime) -> _Spend:
         spend = self._spend.get(scope)

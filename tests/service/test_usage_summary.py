@@ -159,3 +159,44 @@ def test_points_is_bounded(live_server: str) -> None:
         assert client.get("/usage", params={"points": 1}).status_code == 200
         assert_error(client.get("/usage", params={"points": 0}), 422)
         assert_error(client.get("/usage", params={"points": 10_001}), 422)
+
+
+def test_a_start_does_not_wait_for_the_history_to_be_summed(
+    usage: UsageService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The history's sum runs while the server answers; a record committed meanwhile
+    is published once the sum is in, with totals that count the history and itself."""
+    import threading
+
+    history = _entries(300)
+    usage._insert(history)
+    release = threading.Event()
+    summing = usage._load_totals
+
+    def slow_sum(last: int | None = None) -> Any:
+        release.wait(30)
+        return summing(last)
+
+    monkeypatch.setattr(usage, "_load_totals", slow_sum)
+    late = _entries(1, seed=99)[0]
+
+    async def main() -> list[dict[str, Any]]:
+        async with usage._hub.subscribe() as queue:
+            await asyncio.wait_for(usage.start(), 5)  # returns with the sum still running
+            try:
+                assert await usage.durable(usage.record(late))
+                await asyncio.sleep(0)
+                assert queue.empty()  # held until the sum is in
+                release.set()
+                await asyncio.wait_for(usage.totals_loaded(), 30)
+                return [queue.get_nowait() for _ in range(queue.qsize())]
+            finally:
+                release.set()
+                await usage.stop()
+
+    published = asyncio.run(main())
+    assert [m["record"]["request_id"] for m in published] == [late.request_id]
+    totals = published[0]["totals"]
+    assert totals["requests"] == 301
+    assert totals["total_tokens"] == sum(e.total_tokens for e in history) + late.total_tokens
+    assert usage.totals.requests == 301
