@@ -128,6 +128,11 @@ class FakeUpstream:
     def requests_to(self, path: str) -> list[RecordedRequest]:
         return [r for r in list(self.requests) if r.path == path]
 
+    def calls(self) -> list[RecordedRequest]:
+        """What was asked besides the model lists, which the connector's catalogue
+        fetches on its own once a server has started (whenever its warm-up ends)."""
+        return [r for r in list(self.requests) if r.path not in ("/api/tags", "/v1/models")]
+
     def last(self, path: str) -> RecordedRequest:
         found = self.requests_to(path)
         if not found:

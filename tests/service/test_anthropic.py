@@ -517,7 +517,7 @@ def test_count_tokens_estimated_where_the_upstream_cannot_count(
     response = httpx.post(url, json=body, timeout=10)
     assert response.status_code == 200
     assert response.json() == {"input_tokens": expected}
-    assert not upstream.requests  # Ollama has no tokenizer endpoint: nothing was asked
+    assert not upstream.calls()  # Ollama has no tokenizer endpoint: nothing was asked
 
     # An OpenAI-compatible upstream without /tokenize is asked once, then estimated.
     upstream.scenario = "no_tokenizer"

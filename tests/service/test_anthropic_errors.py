@@ -142,7 +142,7 @@ def test_invalid_request_is_400_not_422(
 ) -> None:
     response = httpx.post(f"{shared_live_server}/v1/messages", json=body, timeout=10)
     assert where in assert_anthropic_error(response, 400, "invalid_request_error")
-    assert not upstream.requests  # refused before any upstream call
+    assert not upstream.calls()  # refused before any upstream call
 
 
 def test_invalid_json_and_sdk_bad_request(

@@ -155,7 +155,7 @@ def test_over_budget_is_a_429_in_every_dialect(
     url = run.url
     key = make_key(url, "spent", tokens_per_day=1)["key"]
     assert _chat(url, key).status_code == 200  # now over
-    calls = len(upstream.requests)
+    calls = len(upstream.calls())
 
     blocking = assert_error(_chat(url, key), 429)
     assert blocking["code"] == "budget_exceeded" and "tokens per day" in blocking["message"]
@@ -201,7 +201,7 @@ def test_over_budget_is_a_429_in_every_dialect(
     assert message["error"]["code"] == "budget_exceeded"
 
     # None of them reached the upstream, and none is on the books.
-    assert len(upstream.requests) == calls
+    assert len(upstream.calls()) == calls
     assert httpx.get(f"{url}/usage", headers=bearer(key)).json()["totals"]["requests"] == 1
 
 

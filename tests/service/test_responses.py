@@ -414,7 +414,7 @@ def test_bad_input_is_an_openai_error(http: httpx.Client, upstream: FakeUpstream
     ):
         wrong = http.post("/v1/responses", json={"input": "Hi", field: value})
         assert assert_error(wrong, 422)["param"].startswith(field), (field, wrong.text)
-    assert upstream.requests == []  # nothing reached an upstream
+    assert upstream.calls() == []  # nothing reached an upstream
 
 
 def test_unusable_tools_and_unknown_fields_are_left_out(

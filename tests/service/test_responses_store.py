@@ -96,14 +96,14 @@ def test_store_false_keeps_nothing(
     assert answer["store"] is False and answer["status"] == "completed"
     with pytest.raises(openai.NotFoundError):
         client.responses.retrieve(answer["id"])
-    sent_before = len(upstream.requests)
+    sent_before = len(upstream.calls())
     continued = http.post(
         "/v1/responses", json={"input": "More", "previous_response_id": answer["id"]}
     )
     error = assert_error(continued, 404)
     assert error["param"] == "previous_response_id"
     assert answer["id"] in error["message"]
-    assert len(upstream.requests) == sent_before  # refused before any upstream call
+    assert len(upstream.calls()) == sent_before  # refused before any upstream call
 
 
 def test_retrieve_input_items_and_delete(
