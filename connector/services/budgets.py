@@ -13,13 +13,18 @@ see the last bit of a budget. A request is refused once what finished requests s
 plus the estimates of those in flight (the scope's running mean of a request) reaches
 the limit, so a burst at the edge overshoots by at most what the requests already in
 flight spend beyond their estimates. Spent totals are read from the usage records at
-start (persisted with them), then kept in memory: the hot path never queries.
+start (persisted with them), then kept in memory: the hot path never queries. That read
+runs while the server answers (`start`); a request that a limit applies to, and the
+budget views, wait for it, so only the first requests of a start can wait.
 The clock is injected (`clock`), so tests move time across a period's end.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import logging
 import math
 from collections import deque
 from collections.abc import Callable
@@ -28,6 +33,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, case, func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from connector.errors import BudgetExceededError
@@ -36,6 +42,9 @@ from connector.schemas.ws import MonitorBudget
 from connector.services.callers import KeyIdentity
 from connector.services.monitor import MonitorHub
 from connector.tables import AppSetting, UsageRecord
+
+log = logging.getLogger(__name__)
+_C: Any = UsageRecord.__table__.c  # type: ignore[attr-defined]
 
 GLOBAL = "*"
 _SETTING_PREFIX = "limits:"
@@ -158,6 +167,8 @@ class BudgetService:
         self._active: dict[str, list[tuple[BudgetName, float]]] = {}
         self._spend: dict[str, _Spend] = {}
         self._names: dict[str, str] = {}
+        self._history_end = 0
+        self._summing: asyncio.Task[None] | None = None
 
     # -- limits -----------------------------------------------------------------------
     def limits(self, scope: str) -> Limits:
@@ -184,38 +195,75 @@ class BudgetService:
         self.set_limits(scope, limits)
 
     def load(self) -> None:
-        """Stored limits and this day's and month's spending (blocking: call off-loop)."""
+        """Stored limits, and where the history this start sums ends (blocking: call
+        off-loop)."""
         with Session(self._engine) as session:
             for row in session.execute(select(AppSetting)).scalars():
                 if row.key.startswith(_SETTING_PREFIX):
                     scope = row.key[len(_SETTING_PREFIX) :]
                     self.set_limits(scope, Limits.model_validate(json.loads(row.value)))
-        now = _utc(self.clock())
-        table: Any = UsageRecord.__table__  # type: ignore[attr-defined]
-        c = table.c
         self._spend.clear()
-        # One pass over the month's records, the day's summed beside it: each pass
-        # reads every record of the month (1.4 s for a million here, 2026-12-03).
-        today = c.created_at >= _day_start(now)
         with self._engine.connect() as conn:
-            rows = conn.execute(
-                select(
-                    c.key_id,
-                    func.sum(c.cost_usd),
-                    func.sum(c.total_tokens),
-                    func.sum(case((today, c.cost_usd))),
-                    func.sum(case((today, c.total_tokens))),
-                )
-                .where(c.created_at >= _month_start(now))
-                .group_by(c.key_id)
-            ).all()
+            self._history_end = int(conn.execute(select(func.max(_C.id))).scalar() or 0)
+
+    def start(self) -> None:
+        """Sum this day's and month's spending in a thread while the server answers: the
+        sum reads every record of the month (1.9 s for a million here, 2026-12-03), so
+        waiting for it would make every start slower as the books grow. What requests
+        spend meanwhile is added by `settle` as always; the sum counts only the records
+        written before this start."""
+        self._summing = asyncio.get_running_loop().create_task(self._sum_history())
+
+    async def summed(self) -> None:
+        """Wait until the start's sum of the spending is in."""
+        if self._summing is not None and not self._summing.done():
+            await asyncio.shield(self._summing)
+
+    async def stop(self) -> None:
+        if self._summing is not None and not self._summing.done():
+            self._summing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._summing
+
+    async def _sum_history(self) -> None:
+        then = _utc(self.clock())
+        try:
+            rows = await asyncio.to_thread(self._spent, then, self._history_end)
+        except SQLAlchemyError:
+            log.exception("Could not sum this month's spending: budgets count from this start")
+            return
+        now = _utc(self.clock())
+        # A period that ended while the sum ran started again from nothing.
+        same_day = now.date() == then.date()
+        same_month = (now.year, now.month) == (then.year, then.month)
         for key_id, usd_month, tokens_month, usd_day, tokens_day in rows:
             for scope in (GLOBAL, key_id) if key_id else (GLOBAL,):
                 spend = self._scope(scope, now)
-                spend.usd_month += float(usd_month or 0)
-                spend.tokens_month += int(tokens_month or 0)
-                spend.usd_day += float(usd_day or 0)
-                spend.tokens_day += int(tokens_day or 0)
+                if same_month:
+                    spend.usd_month += float(usd_month or 0)
+                    spend.tokens_month += int(tokens_month or 0)
+                if same_day:
+                    spend.usd_day += float(usd_day or 0)
+                    spend.tokens_day += int(tokens_day or 0)
+
+    def _spent(self, now: datetime, upto: int) -> list[Any]:
+        # One pass over the month's records, the day's summed beside it: each pass
+        # reads every record of the month (1.4 s for a million here, 2026-12-03).
+        today = _C.created_at >= _day_start(now)
+        with self._engine.connect() as conn:
+            return list(
+                conn.execute(
+                    select(
+                        _C.key_id,
+                        func.sum(_C.cost_usd),
+                        func.sum(_C.total_tokens),
+                        func.sum(case((today, _C.cost_usd))),
+                        func.sum(case((today, _C.total_tokens))),
+                    )
+                    .where(_C.created_at >= _month_start(now), _C.id <= upto)
+                    .group_by(_C.key_id)
+                ).all()
+            )
 
     def _scope(self, scope: str, now: datetime) -> _Spend:
         spend = self._spend.get(scope)
@@ -225,6 +273,13 @@ class BudgetService:
         return spend
 
     # -- the chat path ----------------------------------------------------------------
+    async def admit_when_summed(self, key: KeyIdentity | None) -> Ticket | None:
+        """`admit`, after the start's sum of the spending when a limit applies."""
+        if self._summing is not None and not self._summing.done() and self._limits:
+            if GLOBAL in self._limits or (key is not None and key.id in self._limits):
+                await asyncio.shield(self._summing)
+        return self.admit(key)
+
     def admit(self, key: KeyIdentity | None) -> Ticket | None:
         """Refuse (BudgetExceededError) or admit a request; None when no limit applies.
         No await inside: admission is atomic on the event loop."""

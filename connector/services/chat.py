@@ -205,7 +205,9 @@ class ChatService:
         # Over a budget: refused here, before the upstream call and before anything is
         # recorded (the first chunk is awaited before any answer starts, so the 429
         # keeps its status in every dialect).
-        ticket = self._budgets.admit(caller.key) if self._budgets is not None else None
+        ticket = (
+            await self._budgets.admit_when_summed(caller.key) if self._budgets is not None else None
+        )
         created = int(time.time())
         acc = _Accumulator()
         started = time.perf_counter()

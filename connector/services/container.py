@@ -112,6 +112,7 @@ class Services:
             pricing.use_saved(self.settings.data_dir / PRICES_FILE)
 
         await asyncio.to_thread(blocking_start)
+        self.budgets.start()
         await self.usage.start()
         # Not awaited: the server answers while the reference model is priced in a
         # thread (which loads genai-prices only when its rates are not saved).
@@ -127,6 +128,7 @@ class Services:
 
     async def stop(self) -> None:
         await self.providers.catalogue.stop()
+        await self.budgets.stop()
         await self.usage.stop()
         await self.providers.aclose()
         self.responses.close()

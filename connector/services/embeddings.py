@@ -58,7 +58,9 @@ class EmbeddingService:
         """Resolve (raising before anything is recorded), then call the upstream once."""
         provider, model = self.resolve(request.model, request.provider)
         # Over a budget: refused before the upstream call and before any record.
-        ticket = self._budgets.admit(caller.key) if self._budgets is not None else None
+        ticket = (
+            await self._budgets.admit_when_summed(caller.key) if self._budgets is not None else None
+        )
         call = request.call
         call.model = model
         request_id = f"embd-{uuid.uuid4().hex[:24]}"

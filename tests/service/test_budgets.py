@@ -21,6 +21,7 @@ from websockets.sync.client import connect
 
 from connector.config import Settings
 from connector.main import create_app
+from connector.services.budgets import BudgetService
 from connector.services.container import Services
 from tests.fakes.server import ServerThread
 from tests.fakes.upstream import FakeUpstream
@@ -267,3 +268,40 @@ def test_what_was_spent_survives_a_restart(
     assert use["spent"] == TOKENS
     assert _chat(second.url, created["key"]).status_code == 200
     assert_error(_chat(second.url, created["key"]), 429)
+
+
+def test_a_start_answers_while_the_months_spending_is_summed(
+    make_settings: Callable[..., Settings],
+    start: Callable[[Settings], Running],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The sum of the month's records runs while the server answers: a request no limit
+    applies to does not wait for it, one with a limit does, and the sum and what was
+    spent meanwhile add up."""
+    settings = make_settings()
+    first = start(settings)
+    created = make_key(first.url, "summed", tokens_per_day=2 * TOKENS)
+    unlimited = make_key(first.url, "unlimited")
+    assert _chat(first.url, created["key"]).status_code == 200
+    release = threading.Event()
+    spent = BudgetService._spent
+
+    def slow(self: BudgetService, now: datetime, upto: int) -> Any:
+        release.wait(30)
+        return spent(self, now, upto)
+
+    monkeypatch.setattr(BudgetService, "_spent", slow)
+    second = start(settings.model_copy(update={"port": 0}))
+    with ThreadPoolExecutor(2) as pool:
+        try:
+            limited = pool.submit(_chat, second.url, created["key"])
+            view = pool.submit(httpx.get, f"{second.url}/keys/{created['id']}", timeout=30)
+            free = _chat(second.url, unlimited["key"])
+            assert free.status_code == 200  # no limit applies: answered during the sum
+            assert not limited.done() and not view.done()
+        finally:
+            release.set()
+        assert limited.result(30).status_code == 200
+        [use] = view.result(30).json()["usage"]
+    assert use["spent"] in (TOKENS, 2 * TOKENS)  # the view may see the limited one settled
+    assert_error(_chat(second.url, created["key"]), 429)  # history + the limited one

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 
 from connector.api.deps import ServicesDep, SettingsWriter
 from connector.api.routes.chat import ERRORS
@@ -20,7 +20,15 @@ from connector.schemas.keys import (
 )
 from connector.services.budgets import GLOBAL
 
-router = APIRouter(tags=["keys"], route_class=DocumentedRoute)
+
+async def _spending_summed(services: ServicesDep) -> None:
+    # Every view here shows what is spent, which a start sums while it answers.
+    await services.budgets.summed()
+
+
+router = APIRouter(
+    tags=["keys"], route_class=DocumentedRoute, dependencies=[Depends(_spending_summed)]
+)
 
 
 @router.get("/keys", response_model=list[AppKeyPublic])
