@@ -106,3 +106,21 @@ def test_bench_goals_prints_every_goal_row_for_every_surface() -> None:
             text,
             re.M,
         ), text
+
+
+def test_bench_start_prints_starts_on_an_empty_and_a_large_history() -> None:
+    out = _run("bench_start.py", "--records", "3000", "--runs", "1")
+    found = re.search(
+        rf"^history: ([\d,]+) usage records this month, database {_NUMBER} MB", out, re.M
+    )
+    assert found and found.group(1) == "3,000", out
+    rows = [line for line in out.splitlines() if line.startswith("| ") and "gateway" not in line]
+    assert [r.split("|")[1].strip() for r in rows] == [
+        "bare relay",
+        "connector, no history",
+        "connector, 3,000 records",
+    ], out
+    for row in rows:
+        median_s, each, rss = (c.strip() for c in row.strip("|").split("|")[1:])
+        assert re.fullmatch(_NUMBER, median_s) and re.fullmatch(_NUMBER, each), row
+        assert 0 < float(median_s) < 60 and 10 < float(rss) < 1000, row
