@@ -123,9 +123,14 @@ async def _run(args: argparse.Namespace, empty_dir: Path, large_dir: Path) -> in
             f"(written in {time.perf_counter() - began:.1f} s)"
         )
         results: dict[str, list[tuple[float, float]]] = {"relay": [], "empty": [], "large": []}
+        sides: list[tuple[str, Path | None]] = [
+            ("relay", None),
+            ("empty", empty_dir),
+            ("large", large_dir),
+        ]
         for _ in range(args.runs):
-            for name, data_dir in (("relay", None), ("empty", empty_dir), ("large", large_dir)):
-                gw = await start("relay" if data_dir is None else "connector", data_dir)
+            for name, side_dir in sides:
+                gw = await start("relay" if side_dir is None else "connector", side_dir)
                 results[name].append((gw.start_s, status_mb(gw.proc.pid, "VmRSS")))
                 stop_process(gw.proc)
     labels = {
