@@ -22,7 +22,6 @@ The clock is injected (`clock`), so tests move time across a period's end.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import math
@@ -39,6 +38,7 @@ from sqlmodel import Session
 from connector.errors import BudgetExceededError
 from connector.schemas.keys import BudgetName, BudgetUse, Limits
 from connector.schemas.ws import MonitorBudget
+from connector.services.background import StartJob
 from connector.services.callers import KeyIdentity
 from connector.services.monitor import MonitorHub
 from connector.tables import AppSetting, UsageRecord
@@ -168,7 +168,7 @@ class BudgetService:
         self._spend: dict[str, _Spend] = {}
         self._names: dict[str, str] = {}
         self._history_end = 0
-        self._summing: asyncio.Task[None] | None = None
+        self._summing = StartJob()
 
     # -- limits -----------------------------------------------------------------------
     def limits(self, scope: str) -> Limits:
@@ -212,18 +212,14 @@ class BudgetService:
         waiting for it would make every start slower as the books grow. What requests
         spend meanwhile is added by `settle` as always; the sum counts only the records
         written before this start."""
-        self._summing = asyncio.get_running_loop().create_task(self._sum_history())
+        self._summing.start(self._sum_history())
 
     async def summed(self) -> None:
         """Wait until the start's sum of the spending is in."""
-        if self._summing is not None and not self._summing.done():
-            await asyncio.shield(self._summing)
+        await self._summing.wait()
 
     async def stop(self) -> None:
-        if self._summing is not None and not self._summing.done():
-            self._summing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._summing
+        await self._summing.cancel()
 
     async def _sum_history(self) -> None:
         then = _utc(self.clock())
@@ -275,9 +271,9 @@ class BudgetService:
     # -- the chat path ----------------------------------------------------------------
     async def admit_when_summed(self, key: KeyIdentity | None) -> Ticket | None:
         """`admit`, after the start's sum of the spending when a limit applies."""
-        if self._summing is not None and not self._summing.done() and self._limits:
+        if self._summing.running and self._limits:
             if GLOBAL in self._limits or (key is not None and key.id in self._limits):
-                await asyncio.shield(self._summing)
+                await self._summing.wait()
         return self.admit(key)
 
     def admit(self, key: KeyIdentity | None) -> Ticket | None:

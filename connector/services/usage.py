@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +27,7 @@ from connector.schemas.usage import (
     Surface,
 )
 from connector.schemas.ws import MonitorRecord
+from connector.services.background import StartJob
 from connector.services.monitor import MonitorHub
 from connector.services.recorder import InflightEntry, UsageEntry, UsageRecorder, _Batch
 from connector.tables import UsageRecord
@@ -89,7 +89,7 @@ class UsageService:
         self.totals = Totals()
         # Records committed while the history is being summed (see `start`), in order.
         self._unsummed: list[tuple[UsageEntry, int]] | None = None
-        self._summing: asyncio.Task[None] | None = None
+        self._summing = StartJob()
 
     async def start(self) -> None:
         """Start the recorder, and sum the history in a thread while the server
@@ -100,7 +100,7 @@ class UsageService:
         await self.recorder.start()
         last = await asyncio.to_thread(self._last_id)
         self._unsummed = []
-        self._summing = asyncio.create_task(self._sum_history(last))
+        self._summing.start(self._sum_history(last))
 
     async def _sum_history(self, last: int) -> None:
         totals = Totals()
@@ -116,14 +116,10 @@ class UsageService:
 
     async def totals_loaded(self) -> None:
         """Wait until the history's sum is in `totals`."""
-        if self._summing is not None:
-            await asyncio.shield(self._summing)
+        await self._summing.wait()
 
     async def stop(self) -> None:
-        if self._summing is not None and not self._summing.done():
-            self._summing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._summing
+        await self._summing.cancel()
         await self.recorder.stop()
 
     def begin(self, entry: InflightEntry, *, urgent: bool = True) -> asyncio.Future[bool] | None:
