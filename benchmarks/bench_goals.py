@@ -408,14 +408,15 @@ async def measure_surface(
             cpus,
             probe["relay"],
         )
-        try:
-            connector = await _start(
-                connector_command(connector_port),
-                connector_env(mock + "/v1", BENCH_KEY, data_dir, mock),
-                data_dir,
-                cpus,
-                probe["connector"],
+
+        def start_connector() -> Awaitable[Gateway]:
+            env = connector_env(mock + "/v1", BENCH_KEY, data_dir, mock)
+            return _start(
+                connector_command(connector_port), env, data_dir, cpus, probe["connector"]
             )
+
+        try:
+            connector = await start_connector()
         except BaseException:
             stop_process(relay.proc)
             raise
@@ -446,13 +447,7 @@ async def measure_surface(
         finally:
             stop_process(connector.proc)
             stop_process(relay.proc)
-        again = await _start(
-            connector_command(connector_port),
-            connector_env(mock + "/v1", BENCH_KEY, data_dir, mock),
-            data_dir,
-            cpus,
-            probe["connector"],
-        )
+        again = await start_connector()
         res.later_start = (again.start_s, status_mb(again.proc.pid, "VmRSS"))
         stop_process(again.proc)
     return res
