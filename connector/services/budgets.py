@@ -167,7 +167,6 @@ class BudgetService:
         self._active: dict[str, list[tuple[BudgetName, float]]] = {}
         self._spend: dict[str, _Spend] = {}
         self._names: dict[str, str] = {}
-        self._history_end = 0
         self._summing = StartJob()
 
     # -- limits -----------------------------------------------------------------------
@@ -195,24 +194,21 @@ class BudgetService:
         self.set_limits(scope, limits)
 
     def load(self) -> None:
-        """Stored limits, and where the history this start sums ends (blocking: call
-        off-loop)."""
+        """Stored limits (blocking: call off-loop)."""
         with Session(self._engine) as session:
             for row in session.execute(select(AppSetting)).scalars():
                 if row.key.startswith(_SETTING_PREFIX):
                     scope = row.key[len(_SETTING_PREFIX) :]
                     self.set_limits(scope, Limits.model_validate(json.loads(row.value)))
         self._spend.clear()
-        with self._engine.connect() as conn:
-            self._history_end = int(conn.execute(select(func.max(_C.id))).scalar() or 0)
 
-    def start(self) -> None:
+    def start(self, history_end: int) -> None:
         """Sum this day's and month's spending in a thread while the server answers: the
         sum reads every record of the month (1.9 s for a million here, 2026-12-03), so
         waiting for it would make every start slower as the books grow. What requests
         spend meanwhile is added by `settle` as always; the sum counts only the records
-        written before this start."""
-        self._summing.start(self._sum_history())
+        written before this start, those up to id `history_end`."""
+        self._summing.start(self._sum_history(history_end))
 
     async def summed(self) -> None:
         """Wait until the start's sum of the spending is in."""
@@ -221,10 +217,10 @@ class BudgetService:
     async def stop(self) -> None:
         await self._summing.cancel()
 
-    async def _sum_history(self) -> None:
+    async def _sum_history(self, history_end: int) -> None:
         then = _utc(self.clock())
         try:
-            rows = await asyncio.to_thread(self._spent, then, self._history_end)
+            rows = await asyncio.to_thread(self._spent, then, history_end)
         except SQLAlchemyError:
             log.exception("Could not sum this month's spending: budgets count from this start")
             return

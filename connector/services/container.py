@@ -112,8 +112,9 @@ class Services:
             pricing.use_saved(self.settings.data_dir / PRICES_FILE)
 
         await asyncio.to_thread(blocking_start)
-        self.budgets.start()
         await self.usage.start()
+        # The budgets sum the same history as the usage totals.
+        self.budgets.start(self.usage.history_end)
         # Not awaited: the server answers while the reference model is priced in a
         # thread (which loads genai-prices only when its rates are not saved).
         self.warmed_up = asyncio.get_running_loop().run_in_executor(

@@ -90,6 +90,8 @@ class UsageService:
         # Records committed while the history is being summed (see `start`), in order.
         self._unsummed: list[tuple[UsageEntry, int]] | None = None
         self._summing = StartJob()
+        # The newest record's id at start: the history the start sums ends there.
+        self.history_end = 0
 
     async def start(self) -> None:
         """Start the recorder, and sum the history in a thread while the server
@@ -98,9 +100,9 @@ class UsageService:
         Records committed meanwhile are held and published, with their running totals,
         once the sum is in."""
         await self.recorder.start()
-        last = await asyncio.to_thread(self._last_id)
+        self.history_end = await asyncio.to_thread(self._last_id)
         self._unsummed = []
-        self._summing.start(self._sum_history(last))
+        self._summing.start(self._sum_history(self.history_end))
 
     async def _sum_history(self, last: int) -> None:
         totals = Totals()
