@@ -9,8 +9,13 @@ The history is written straight into the connector's SQLite file (copies of the 
 its first start left, request ids made unique, spread over this month so the budgets'
 month holds all of them), so the database is what months of use leave behind.
 Both data directories have been started on once (the database made, the prices saved):
-the starts timed are the later starts every install makes. They alternate, relay,
-connector without history, connector with it, so a pause of the host falls on all three
+the starts timed are the later starts every install makes.
+
+Beside them, `stack_floor.py`: the libraries the connector is built on (FastAPI,
+pydantic-settings, SQLModel on SQLite, prometheus_client, uvicorn) serving a relay
+through the connector's HTTP client, so the part of a start that is the stack's, not
+the connector's own, is measured in the same run. The starts alternate, relay, floor,
+connector without history, connector with it, so a pause of the host falls on all
 alike.
 """
 
@@ -41,6 +46,8 @@ from harness import (
     status_mb,
     stop_process,
 )
+
+HERE = Path(__file__).resolve().parent
 
 _BATCH = 50_000
 HEADER = (
@@ -86,7 +93,10 @@ def grow_history(database: Path, records: int) -> int:
         db.close()
 
 
-async def _run(args: argparse.Namespace, empty_dir: Path, large_dir: Path) -> int:
+async def _run(args: argparse.Namespace, scratch: Path) -> int:
+    empty_dir, large_dir, floor_dir = (scratch / name for name in ("empty", "large", "floor"))
+    for made in (empty_dir, large_dir, floor_dir):
+        made.mkdir()
     split = split_cpus()
     gateway_cpus, other_cpus = split if split else (None, None)
     surface = GOAL_SURFACES["v1"]
@@ -101,18 +111,24 @@ async def _run(args: argparse.Namespace, empty_dir: Path, large_dir: Path) -> in
                 "bench",
                 "bench",
                 None,
-            )[side]
-            if data_dir is None:
-                cmd = [sys.executable, str(Path(__file__).parent / "relay.py")]
+            )["relay" if side == "floor" else side]  # the floor takes the relay's request
+            if side == "relay":
+                cmd = [sys.executable, str(HERE / "relay.py")]
                 cmd += ["--upstream", mock, "--port", str(port)]
+                return await _start(cmd, dict(os.environ), str(REPO), gateway_cpus, probe)
+            assert data_dir is not None
+            if side == "floor":
+                cmd = [sys.executable, str(HERE / "stack_floor.py"), "--upstream", mock]
+                cmd += ["--port", str(port), "--data", str(data_dir)]
                 return await _start(cmd, dict(os.environ), str(REPO), gateway_cpus, probe)
             env = connector_env(mock + "/v1", BENCH_KEY, str(data_dir), mock)
             return await _start(connector_command(port), env, str(data_dir), gateway_cpus, probe)
 
         # A first start on each makes the database and saves the prices (a new data
         # directory's start, measured by bench_goals.py); the ones timed are later starts.
-        for data_dir in (empty_dir, large_dir):
-            stop_process((await start("connector", data_dir)).proc)
+        for side, data_dir in (("connector", empty_dir), ("connector", large_dir)):
+            stop_process((await start(side, data_dir)).proc)
+        stop_process((await start("floor", floor_dir)).proc)
         began = time.perf_counter()
         database = large_dir / "connector.db"
         held, size = await asyncio.to_thread(
@@ -122,19 +138,26 @@ async def _run(args: argparse.Namespace, empty_dir: Path, large_dir: Path) -> in
             f"history: {held:,} usage records this month, database {size:.0f} MB "
             f"(written in {time.perf_counter() - began:.1f} s)"
         )
-        results: dict[str, list[tuple[float, float]]] = {"relay": [], "empty": [], "large": []}
-        sides: list[tuple[str, Path | None]] = [
-            ("relay", None),
-            ("empty", empty_dir),
-            ("large", large_dir),
+        results: dict[str, list[tuple[float, float]]] = {
+            "relay": [],
+            "floor": [],
+            "empty": [],
+            "large": [],
+        }
+        sides: list[tuple[str, str, Path | None]] = [
+            ("relay", "relay", None),
+            ("floor", "floor", floor_dir),
+            ("empty", "connector", empty_dir),
+            ("large", "connector", large_dir),
         ]
         for _ in range(args.runs):
-            for name, side_dir in sides:
-                gw = await start("relay" if side_dir is None else "connector", side_dir)
+            for name, side, side_dir in sides:
+                gw = await start(side, side_dir)
                 results[name].append((gw.start_s, status_mb(gw.proc.pid, "VmRSS")))
                 stop_process(gw.proc)
     labels = {
         "relay": "bare relay",
+        "floor": "the connector's libraries relaying (stack_floor.py)",
         "empty": "connector, no history",
         "large": f"connector, {held:,} records",
     }
@@ -155,10 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= args.records <= 20_000_000 or not 1 <= args.runs <= 50:
         parser.error("--records must be 1 ... 20,000,000 and --runs 1 ... 50")
     with tempfile.TemporaryDirectory(prefix="connector-start-") as scratch:
-        empty_dir, large_dir = Path(scratch, "empty"), Path(scratch, "large")
-        empty_dir.mkdir()
-        large_dir.mkdir()
-        return uvloop.run(_run(args, empty_dir, large_dir))
+        return uvloop.run(_run(args, Path(scratch)))
 
 
 if __name__ == "__main__":
