@@ -117,6 +117,7 @@ def test_bench_start_prints_starts_on_an_empty_and_a_large_history() -> None:
     rows = [line for line in out.splitlines() if line.startswith("| ") and "gateway" not in line]
     assert [r.split("|")[1].strip() for r in rows] == [
         "bare relay",
+        "the connector's libraries relaying (stack_floor.py)",
         "connector, no history",
         "connector, 3,000 records",
     ], out
@@ -124,3 +125,47 @@ def test_bench_start_prints_starts_on_an_empty_and_a_large_history() -> None:
         median_s, each, rss = (c.strip() for c in row.strip("|").split("|")[1:])
         assert re.fullmatch(_NUMBER, median_s) and re.fullmatch(_NUMBER, each), row
         assert 0 < float(median_s) < 60 and 10 < float(rss) < 1000, row
+
+
+def test_bench_profile_puts_every_sample_of_the_connector_to_a_stage() -> None:
+    out = _run("bench_profile.py", "--quick", "--surfaces", "v1")
+    found = re.search(
+        rf"^relay ({_NUMBER}) req/s, ({_NUMBER}) ms CPU per request; connector ({_NUMBER}) "
+        rf"req/s, ({_NUMBER}) ms CPU per request; ([\d,]+) samples$",
+        out,
+        re.M,
+    )
+    assert found, out
+    cpu_ms, samples = float(found.group(4)), int(found.group(5).replace(",", ""))
+    assert cpu_ms > 0 and samples > 0, out
+    rows = re.findall(rf"^\| ([^|]+) \| ({_NUMBER}) \| ({_NUMBER}) % \|$", out, re.M)
+    stages = {name: (float(us), float(share)) for name, us, share in rows}
+    # The stages split the connector's CPU per request between them, whole.
+    assert abs(sum(us for us, _ in stages.values()) - cpu_ms * 1000) < len(stages) * 0.1, out
+    assert abs(sum(share for _, share in stages.values()) - 100) < len(stages) * 0.1, out
+    # A blocking request's record is committed on its path, and its upstream call too.
+    assert stages["usage record, committed before the answer"][0] > 0, out
+    assert stages["upstream HTTP client (providers/h1.py, http.py)"][0] > 0, out
+
+
+def test_a_sample_belongs_to_the_innermost_stage_on_its_stack() -> None:
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from bench_profile import stage_of
+
+    root = "run (connector/serving.py:68);Runner.run (asyncio/runners.py:118)"
+    chat = "ChatService._run (connector/services/chat.py:266)"
+    # A library the chat path calls counts as the chat path's ...
+    assert stage_of(f"{root};{chat};BaseModel.__init__ (pydantic/main.py:280)") == (
+        "chat path (services/chat.py)"
+    )
+    # ... the server's own frames as the server's, even when the connector called them.
+    send = "RequestResponseCycle.send (uvicorn/protocols/http/httptools_impl.py:522)"
+    assert stage_of(f"{root};FastPath (connector/api/fastpath.py:103);{send}") == (
+        "uvicorn (HTTP server)"
+    )
+    assert stage_of(f"{root};Insert.values (connector/services/loop_sqlite.py:59)") == (
+        "usage record, committed before the answer"
+    )
+    # The process's entry is no stage: the loop it runs is.
+    assert stage_of(root) == "event loop (uvloop, asyncio), threads"
+    assert stage_of("run (connector/serving.py:68)") == "other"
