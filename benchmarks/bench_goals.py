@@ -392,34 +392,55 @@ async def _recorded(connector_port: int, expected: int, wait: float) -> int:
             await asyncio.sleep(0.05)
 
 
-async def measure_surface(
-    surface: Surface, mock_port: int, cpus: set[int] | None, args: argparse.Namespace
-) -> Results:
-    res = Results()
+@dataclass
+class Pair:
+    """A fresh relay and connector in front of the mock, on the gateway's CPUs: their
+    ports by side (`direct` is the mock), and how to start the connector again on the
+    same data directory."""
+
+    relay: Gateway
+    connector: Gateway
+    ports: dict[str, int]
+    start_connector: Callable[[], Awaitable[Gateway]]
+
+
+async def start_pair(
+    surface: Surface, mock_port: int, cpus: set[int] | None, data_dir: str
+) -> Pair:
+    """Start the relay, then the connector with its data in `data_dir`, each timed from
+    exec to its first proxied 200; the caller stops both."""
     mock = f"http://{HOST}:{mock_port}"
     relay_port, connector_port = free_port(), free_port()
     ports = {"direct": mock_port, "relay": relay_port, "connector": connector_port}
     probe = _targets(surface, ports, "bench", "bench", None)
+    relay = await _start(
+        [sys.executable, str(HERE / "relay.py"), "--upstream", mock, "--port", str(relay_port)],
+        dict(os.environ),
+        str(REPO),
+        cpus,
+        probe["relay"],
+    )
+
+    def start_connector() -> Awaitable[Gateway]:
+        env = connector_env(mock + "/v1", BENCH_KEY, data_dir, mock)
+        return _start(connector_command(connector_port), env, data_dir, cpus, probe["connector"])
+
+    try:
+        connector = await start_connector()
+    except BaseException:
+        stop_process(relay.proc)
+        raise
+    return Pair(relay, connector, ports, start_connector)
+
+
+async def measure_surface(
+    surface: Surface, mock_port: int, cpus: set[int] | None, args: argparse.Namespace
+) -> Results:
+    res = Results()
     with tempfile.TemporaryDirectory(prefix="connector-bench-") as data_dir:
-        relay = await _start(
-            [sys.executable, str(HERE / "relay.py"), "--upstream", mock, "--port", str(relay_port)],
-            dict(os.environ),
-            str(REPO),
-            cpus,
-            probe["relay"],
-        )
-
-        def start_connector() -> Awaitable[Gateway]:
-            env = connector_env(mock + "/v1", BENCH_KEY, data_dir, mock)
-            return _start(
-                connector_command(connector_port), env, data_dir, cpus, probe["connector"]
-            )
-
-        try:
-            connector = await start_connector()
-        except BaseException:
-            stop_process(relay.proc)
-            raise
+        pair = await start_pair(surface, mock_port, cpus, data_dir)
+        relay, connector, ports = pair.relay, pair.connector, pair.ports
+        connector_port = ports["connector"]
         try:
             gateways = {"relay": relay, "connector": connector}
             for gw in gateways.values():
@@ -447,7 +468,7 @@ async def measure_surface(
         finally:
             stop_process(connector.proc)
             stop_process(relay.proc)
-        again = await start_connector()
+        again = await pair.start_connector()
         res.later_start = (again.start_s, status_mb(again.proc.pid, "VmRSS"))
         stop_process(again.proc)
     return res

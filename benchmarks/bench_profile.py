@@ -31,14 +31,9 @@ from pathlib import Path
 import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_goals import GOAL_SURFACES, Gateway, _start, _targets, running_mock
+from bench_goals import GOAL_SURFACES, Gateway, _targets, running_mock, start_pair
 from harness import (
-    BENCH_KEY,
-    REPO,
-    connector_command,
-    connector_env,
     cpu_s,
-    free_port,
     pin,
     split_cpus,
     stop_process,
@@ -124,26 +119,10 @@ async def _surface(
     spy: str,
 ) -> None:
     surface = GOAL_SURFACES[name]
-    mock = f"http://127.0.0.1:{mock_port}"
-    relay_port, connector_port = free_port(), free_port()
-    ports = {"direct": mock_port, "relay": relay_port, "connector": connector_port}
-    targets = _targets(surface, ports, "bench", "bench", None)
     with tempfile.TemporaryDirectory(prefix="connector-profile-") as data_dir:
-        relay = await _start(
-            [sys.executable, str(HERE / "relay.py"), "--upstream", mock, "--port", str(relay_port)],
-            dict(os.environ),
-            str(REPO),
-            cpus,
-            targets["relay"],
-        )
-        try:
-            env = connector_env(mock + "/v1", BENCH_KEY, data_dir, mock)
-            connector = await _start(
-                connector_command(connector_port), env, data_dir, cpus, targets["connector"]
-            )
-        except BaseException:
-            stop_process(relay.proc)
-            raise
+        pair = await start_pair(surface, mock_port, cpus, data_dir)
+        relay, connector = pair.relay, pair.connector
+        targets = _targets(surface, pair.ports, "bench", "bench", None)
         try:
             for side in ("relay", "connector"):  # both warm before either is measured
                 await closed_loop(targets[side], args.connections, min(1.0, args.seconds))
