@@ -194,3 +194,42 @@ def test_failure_keeps_what_was_said() -> None:
     assert response["error"] == {"code": "server_error", "message": "Ollama: boom"}
     assert response["output"][0]["status"] == "incomplete"
     assert response["output_text"] == "Hel"
+
+
+async def _written(chunks: list[ChatCompletionChunk]) -> list[bytes]:
+    from connector.dialects.openai_responses import sse_events
+
+    async def source() -> Any:
+        for chunk in chunks:
+            yield chunk
+
+    return [w async for w in sse_events(source(), builder=_builder(), on_final=None)]
+
+
+def _types(write: bytes) -> list[str]:
+    return [line[7:] for line in write.decode().splitlines() if line.startswith("event: ")]
+
+
+async def test_a_stream_writes_once_per_chunk_its_opening_events_with_the_first() -> None:
+    usage = Usage(prompt_tokens=3, completion_tokens=2, total_tokens=5)
+    writes = await _written(
+        [_chunk(content="Hel"), _chunk(content="lo"), _chunk(finish="stop"), _last(usage)]
+    )
+    # One send through the server per chunk: the opening events ride with the first.
+    assert _types(writes[0]) == [
+        "response.created",
+        "response.in_progress",
+        "response.output_item.added",
+        "response.content_part.added",
+        "response.output_text.delta",
+    ]
+    assert _types(writes[1]) == ["response.output_text.delta"]
+    assert _types(writes[-1])[-1] == "response.completed"
+    assert len(writes) == 3  # the finish and the usage add no events of their own
+
+
+async def test_a_stream_without_output_still_opens_before_it_completes() -> None:
+    writes = await _written([_last(Usage())])
+    types = _types(b"".join(writes))
+    assert types[:2] == ["response.created", "response.in_progress"]
+    assert types[-1] == "response.completed"

@@ -344,17 +344,23 @@ async def sse_events(
     on_final: OnFinal | None,
 ) -> AsyncIterator[bytes]:
     """The stream as OpenAI frames it. `on_final` (storage) runs before the last event
-    goes out, so a client that continues from this response at once finds it."""
-    for event in builder.start():
-        yield frame(event)
+    goes out, so a client that continues from this response at once finds it.
+
+    `response.created` and `response.in_progress` go out in one write with the first
+    chunk's events: the first chunk is already in hand when this starts
+    (`open_stream`), and each write is a send through the server and a system call."""
+    head = b"".join(frame(event) for event in builder.start())
     try:
         async for chunk in chunks:
             events = builder.add(chunk)
             if events:
-                yield b"".join(frame(event) for event in events)
+                body = b"".join(frame(event) for event in events)
+                if head:
+                    body, head = head + body, b""
+                yield body
         closing, response = builder.finish()
     except ConnectorError as exc:
         closing, response = builder.fail(exc)
     if on_final is not None:
         await on_final(response)
-    yield b"".join(frame(event) for event in closing)
+    yield head + b"".join(frame(event) for event in closing)
