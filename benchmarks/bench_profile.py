@@ -4,6 +4,7 @@ bare relay's CPU per request in the same run and on the same mock upstream.
 
     python benchmarks/bench_profile.py                        # every surface, 5 s each
     python benchmarks/bench_profile.py --surfaces v1 --seconds 10 --rate 2000 --keep profiles
+    python benchmarks/bench_profile.py --stream                # streamed answers instead
 
 As in bench_goals.py, the gateways run on one CPU and the mock and the load generator on
 the other. A sample belongs to the innermost frame of the connector's own code on its
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import re
 import shutil
@@ -123,6 +125,8 @@ async def _surface(
         pair = await start_pair(surface, mock_port, cpus, data_dir)
         relay, connector = pair.relay, pair.connector
         targets = _targets(surface, pair.ports, "bench", "bench", None)
+        if args.stream:  # each request of the loop asks for its answer streamed
+            targets = {k: dataclasses.replace(t, blocking=t.streaming) for k, t in targets.items()}
         try:
             for side in ("relay", "connector"):  # both warm before either is measured
                 await closed_loop(targets[side], args.connections, min(1.0, args.seconds))
@@ -150,13 +154,14 @@ async def _surface(
     total = sum(counts.values())
     if not total:
         raise SystemExit("py-spy took no samples of the connector")
-    print(f"\n## {name}: {surface.path}, blocking, closed loop of {args.connections} connections")
+    kind = "streamed" if args.stream else "blocking"
+    print(f"\n## {name}: {surface.path}, {kind}, closed loop of {args.connections} connections")
     print(
         f"relay {relayed.per_s:,.0f} req/s, {relayed.cpu_ms:.3f} ms CPU per request; "
         f"connector {measured.per_s:,.0f} req/s, {measured.cpu_ms:.3f} ms CPU per request; "
         f"{total:,} samples"
     )
-    print("| stage | us per request | share |")
+    print(f"| stage | us per {kind} request | share |")
     print("|---|---|---|")
     for stage, count in counts.most_common():
         share = count / total
@@ -182,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=5.0, help="closed loop per side")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--rate", type=int, default=1000, help="py-spy samples per second")
+    parser.add_argument("--stream", action="store_true", help="streamed requests, not blocking")
     parser.add_argument("--quick", action="store_true", help="1 s loops: proves it runs")
     parser.add_argument(
         "--keep", type=Path, help="directory to keep py-spy's raw samples in (<surface>.txt)"
