@@ -81,11 +81,16 @@ async def sse_frames(
 ) -> AsyncIterator[bytes]:
     """The chat stream as OpenAI frames it. The usage chunk (`choices: []`) goes out
     only when asked for (`stream_options.include_usage`), as OpenAI does: clients
-    that read `chunk.choices[0]` on every chunk break on it otherwise."""
+    that read `chunk.choices[0]` on every chunk break on it otherwise. It is the
+    stream's last chunk, written with `[DONE]` in one send (each send through the
+    server is a system call)."""
+    last = b""
     try:
         async for chunk in chunks:
-            if chunk.choices or include_usage:
+            if chunk.choices:
                 yield frame(chunk_json(chunk))
-        yield DONE
+            elif include_usage:
+                last += frame(chunk_json(chunk))
+        yield last + DONE
     except ConnectorError as exc:
-        yield error_frame(exc)
+        yield last + error_frame(exc)

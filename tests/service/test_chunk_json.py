@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -90,3 +91,29 @@ def test_websocket_chunk_messages_are_written_as_their_model_writes_them(
     chunk = _chunk(role="assistant", content=content)
     built = chunk_message_prefix(rid) + chunk_json(chunk) + b"}"
     assert built == ChatSocketChunk(id=rid, chunk=chunk).model_dump_json().encode()
+
+
+async def _frames(include_usage: bool) -> list[bytes]:
+    from connector.dialects.openai_chat import sse_frames
+
+    def chunk(choices: list[ChunkChoice], **extra: object) -> ChatCompletionChunk:
+        return ChatCompletionChunk(
+            id="chatcmpl-1", created=0, model="m", provider="p", choices=choices, **extra
+        )
+
+    async def source() -> AsyncIterator[ChatCompletionChunk]:
+        yield chunk([ChunkChoice(delta=Delta(role="assistant", content="Hi"))])
+        yield chunk([ChunkChoice(delta=Delta(), finish_reason="stop")])
+        yield chunk([], usage=Usage(prompt_tokens=1, completion_tokens=1, total_tokens=2))
+
+    return [f async for f in sse_frames(source(), include_usage=include_usage)]
+
+
+async def test_the_usage_chunk_is_written_with_done_and_only_when_asked_for() -> None:
+    asked = await _frames(include_usage=True)
+    assert len(asked) == 3
+    usage, done = asked[-1].split(b"\n\n")[:2]
+    assert json.loads(usage.removeprefix(b"data: "))["choices"] == []
+    assert done == b"data: [DONE]"
+    plain = await _frames(include_usage=False)
+    assert plain[-1] == b"data: [DONE]\n\n" and b'"choices":[]' not in b"".join(plain)
