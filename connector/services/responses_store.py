@@ -17,8 +17,8 @@ from typing import Any, Literal
 from sqlalchemy import Engine, insert
 from sqlmodel import Session
 
-from connector.dialects.base import dumps
 from connector.errors import NotFoundError
+from connector.json_text import dumps
 from connector.schemas.responses import DeletedResponse, InputItemList
 from connector.services.loop_sqlite import Insert, loop_connection, on_sqlite_file
 from connector.tables import StoredResponse, utcnow
