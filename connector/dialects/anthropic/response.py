@@ -224,7 +224,7 @@ async def sse_events(
                 finish = chunk.choices[0].finish_reason or finish
                 frames += blocks.feed(chunk)
                 if frames:
-                    yield frames[0] if len(frames) == 1 else b"".join(frames)
+                    yield b"".join(frames)
                 continue
             frames += blocks.close()
             counts = chunk.usage
