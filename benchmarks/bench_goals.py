@@ -492,17 +492,37 @@ async def _measure(
     closed = {}
     cpu_ms = {}
     for side in SIDES:
-        pid = pids.get(side)
-        before = cpu_s(pid) if pid else 0.0
-        done, failed = await closed_loop(targets[side], args.connections, args.closed_seconds)
-        closed[side] = done / args.closed_seconds
-        if pid:
-            cpu_ms[side] = (cpu_s(pid) - before) * 1000 / max(done, 1)
+        loop = await metered_loop(
+            targets[side], pids.get(side), args.connections, args.closed_seconds
+        )
+        closed[side] = loop.done / args.closed_seconds
+        if loop.cpu_ms is not None:
+            cpu_ms[side] = loop.cpu_ms
         if side == "connector":
-            res.routed += done + failed
+            res.routed += loop.done + loop.failed
     res.closed_loop = Sides(**closed)
     res.cpu_request_ms = Sides(**cpu_ms)
     await _open_loop_sweep(targets, args, res)
+
+
+@dataclass
+class Metered:
+    """A closed loop's answers and failures, and the CPU a gateway used per answer
+    (None for a side without a process of its own to measure: the direct calls)."""
+
+    done: int
+    failed: int
+    cpu_ms: float | None
+
+
+async def metered_loop(
+    target: Target, pid: int | None, connections: int, seconds: float
+) -> Metered:
+    """`closed_loop`, with `pid`'s CPU time (from /proc) over the same loop."""
+    before = cpu_s(pid) if pid else 0.0
+    done, failed = await closed_loop(target, connections, seconds)
+    cpu_ms = (cpu_s(pid) - before) * 1000 / max(done, 1) if pid else None
+    return Metered(done, failed, cpu_ms)
 
 
 # Streams of 2 and of 20 tokens 1 ms apart: the difference in a gateway's CPU per
@@ -521,16 +541,16 @@ async def _token_cost(
     (the tokens arrive one by one, as from a model, each its own network read)."""
     per_token = {}
     for side, pid in pids.items():
-        per_request = []
+        per_request_ms = []
         for targets in (short, long):
             streamed = dataclasses.replace(targets[side], blocking=targets[side].streaming)
-            before = cpu_s(pid)
-            done, failed = await closed_loop(streamed, args.connections, args.closed_seconds)
-            per_request.append((cpu_s(pid) - before) / max(done, 1))
+            loop = await metered_loop(streamed, pid, args.connections, args.closed_seconds)
+            assert loop.cpu_ms is not None
+            per_request_ms.append(loop.cpu_ms)
             if side == "connector":
-                res.routed += done + failed
+                res.routed += loop.done + loop.failed
         extra = LONG_PACE.tokens - SHORT_PACE.tokens
-        per_token[side] = (per_request[1] - per_request[0]) / extra * 1e6
+        per_token[side] = (per_request_ms[1] - per_request_ms[0]) / extra * 1e3
     res.cpu_token_us = Sides(**per_token)
 
 

@@ -33,9 +33,8 @@ from pathlib import Path
 import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_goals import GOAL_SURFACES, Gateway, _targets, running_mock, start_pair
+from bench_goals import GOAL_SURFACES, Gateway, _targets, metered_loop, running_mock, start_pair
 from harness import (
-    cpu_s,
     pin,
     split_cpus,
     stop_process,
@@ -104,12 +103,10 @@ class Loop:
 
 
 async def _loop(gw: Gateway, target: Target, args: argparse.Namespace) -> Loop:
-    before = cpu_s(gw.proc.pid)
-    done, failed = await closed_loop(target, args.connections, args.seconds)
-    used = cpu_s(gw.proc.pid) - before
-    if failed or not done:
-        raise SystemExit(f"the closed loop had {failed} failures and {done} answers")
-    return Loop(done / args.seconds, used / done * 1000)
+    loop = await metered_loop(target, gw.proc.pid, args.connections, args.seconds)
+    if loop.failed or not loop.done or loop.cpu_ms is None:
+        raise SystemExit(f"the closed loop had {loop.failed} failures and {loop.done} answers")
+    return Loop(loop.done / args.seconds, loop.cpu_ms)
 
 
 async def _surface(
