@@ -198,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
         args.seconds = 1.0
     if not 0.5 <= args.seconds <= 120:
         parser.error("--seconds must be 0.5 ... 120")
+    if args.keep is not None:  # made before the run, not found missing after it
+        args.keep.mkdir(parents=True, exist_ok=True)
     return uvloop.run(_run(args))
 
 
