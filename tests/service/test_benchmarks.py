@@ -4,6 +4,7 @@ these prove the scripts work, they do not measure anything."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -169,3 +170,87 @@ def test_a_sample_belongs_to_the_innermost_stage_on_its_stack() -> None:
     # The process's entry is no stage: the loop it runs is.
     assert stage_of(root) == "event loop (uvloop, asyncio), threads"
     assert stage_of("run (connector/serving.py:68)") == "other"
+
+
+def test_bench_ladder_prints_every_rung_between_the_relay_and_the_connector() -> None:
+    out = _run("bench_ladder.py", "--quick")
+    rows = re.findall(
+        rf"^\| (\w+) \| [^|]+ \| ({_NUMBER}) \| ([+-][\d,]+)? ?\| ({_NUMBER}) \| (\d+) % \|$",
+        out,
+        re.M,
+    )
+    names = [name for name, *_ in rows]
+    assert names == [
+        "relay", "h1", "validate", "stream", "record", "framework", "connector"
+    ], out  # fmt: skip
+    for _, cpu_us, _, per_s, share in rows:
+        assert float(cpu_us.replace(",", "")) > 0 and float(per_s.replace(",", "")) > 0, out
+        assert int(share) > 0, out
+
+
+def _first_answer(proc: subprocess.Popen[bytes], url: str, body: object) -> None:
+    """POST `body` to `url` until the server starting in `proc` answers."""
+    name = Path(str(proc.args[1])).name if isinstance(proc.args, list) else "server"
+    import httpx
+
+    for _ in range(400):
+        try:
+            httpx.post(url, json=body, timeout=5)
+            return
+        except httpx.TransportError:
+            try:  # the pause between tries, which also sees the server exit
+                proc.wait(timeout=0.05)
+            except subprocess.TimeoutExpired:
+                continue
+            raise AssertionError(f"{name} exited with {proc.returncode}") from None
+    raise AssertionError(f"{name} did not listen")
+
+
+def test_each_ladder_rung_answers_what_the_upstream_said_and_the_record_rung_keeps_one_row() -> (
+    None
+):
+    import sqlite3
+    import tempfile
+
+    import httpx
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from bench_goals import running_mock
+    from harness import chat_body, free_port, stop_process
+
+    with running_mock(["bench"], None) as mock_port, tempfile.TemporaryDirectory() as data:
+        mock = f"http://127.0.0.1:{mock_port}"
+        body = chat_body("bench", False)
+        direct = httpx.post(f"{mock}/v1/chat/completions", json=body).json()
+        streamed = httpx.post(
+            f"{mock}/v1/chat/completions", json=chat_body("bench", True)
+        ).text.splitlines()
+        words = "".join(
+            e["choices"][0]["delta"].get("content") or ""
+            for e in (json.loads(line[6:]) for line in streamed if line.startswith("data: {"))
+            if e["choices"]
+        )
+        for rung, expected in ((2, direct["choices"][0]["message"]["content"]), (5, words)):
+            port = free_port()
+            cmd = [
+                sys.executable, str(REPO / "benchmarks" / "ladder.py"), "--rung", str(rung),
+                "--upstream", mock, "--port", str(port), "--data", data,
+            ]  # fmt: skip
+            proc = subprocess.Popen(cmd, cwd=REPO)
+            try:
+                url = f"http://127.0.0.1:{port}/v1/chat/completions"
+                _first_answer(proc, url, body)  # the first of three answers
+                for _ in range(2):
+                    got = httpx.post(url, json=body, timeout=5)
+                answer = got.json()
+                assert got.status_code == 200 and answer["object"] == "chat.completion"
+                assert answer["choices"][0]["message"]["content"] == expected, answer
+                assert answer["usage"]["completion_tokens"] > 0, answer
+            finally:
+                stop_process(proc)
+        # Rung 5 (which records) kept one row for each of its three answers; rung 2 none.
+        rows = sqlite3.connect(Path(data, "ladder.db")).execute(
+            "SELECT model, status, completion_tokens FROM usage"
+        )
+        tokens = answer["usage"]["completion_tokens"]
+        assert [tuple(r) for r in rows] == [("bench", "ok", tokens)] * 3
