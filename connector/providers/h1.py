@@ -103,6 +103,14 @@ class _Connection(asyncio.Protocol):
                 response.finish()  # a body that ends with the connection
             else:
                 response.fail(Disconnected("the upstream closed the connection"))
+        # Nothing comes after this call. What this connection and its parser (which
+        # holds its callbacks), answer and transport refer to each other by are let go
+        # here, so a closed connection is freed at once rather than by a full cycle
+        # collection: with hundreds open for a burst of streams, the full collections
+        # that found them walked everything else alive too.
+        self.response = None
+        self.transport = None
+        del self.parser
 
     # -- httptools callbacks
 
@@ -168,7 +176,6 @@ class Response:
     def __init__(self, conn: _Connection, pool: Pool, read_timeout: float | None) -> None:
         self.status = 0
         self.headers: dict[str, str] = {}
-        self.content = Body(self)
         self.length_known = True
         self.keep_alive = False
         self.complete = False
@@ -185,6 +192,12 @@ class Response:
         self._read_timeout = read_timeout
         self._waiting_since: float | None = None
         self._timer: asyncio.TimerHandle | None = None
+
+    @property
+    def content(self) -> Body:
+        # Made on each use, not kept: a Body kept here and holding this answer would be
+        # a reference cycle, left for the cycle collector instead of freed at once.
+        return Body(self)
 
     # -- fed by the connection
 

@@ -11,6 +11,7 @@ import binascii
 import json
 import time
 from collections.abc import AsyncGenerator, Callable, Iterator, Mapping
+from contextlib import aclosing
 from typing import Any
 
 from connector.errors import (
@@ -344,9 +345,11 @@ class OllamaProvider:
             if response.status >= 400:
                 body = await response.read()
                 raise self._status_error(response.status, body, call.model, response.headers)
-            async for batch in idle_limited(response, self._idle_timeout, "Ollama"):
-                for piece in per_read(pieces(batch)):
-                    yield piece
+            # aclosing: as in the OpenAI provider, the idle timer ends with the stream.
+            async with aclosing(idle_limited(response, self._idle_timeout, "Ollama")) as batches:
+                async for batch in batches:
+                    for piece in per_read(pieces(batch)):
+                        yield piece
 
     async def _get_json(self, path: str) -> Any:
         answer = await self._http.request(

@@ -8,6 +8,7 @@ tens of MB to import, and its client stack (httpx) half of the CPU time of a req
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable, Iterator, Mapping
+from contextlib import aclosing
 from typing import Any
 
 from connector.errors import (
@@ -248,9 +249,12 @@ class OpenAIProvider:
         async with self._http.stream("POST", url, body=body, headers=self._headers()) as response:
             if response.status >= 400:
                 raise self._status_error(response.status, await response.read(), response.headers)
-            async for batch in idle_limited(response, self._idle_timeout, "OpenAI"):
-                for piece in per_read(_pieces(batch)):
-                    yield piece
+            # aclosing: a stream closed early (its last chunk in hand, a client gone)
+            # ends the reader's idle timer now, not when the collector finds it.
+            async with aclosing(idle_limited(response, self._idle_timeout, "OpenAI")) as batches:
+                async for batch in batches:
+                    for piece in per_read(_pieces(batch)):
+                        yield piece
 
     async def _model_ids(self) -> list[str]:
         answer = self._checked(

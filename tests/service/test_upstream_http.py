@@ -5,7 +5,10 @@ only, never the time a slow consumer takes with a batch of lines."""
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 
 import pytest
 from aiohttp import web
@@ -98,4 +101,36 @@ async def test_an_upstream_silent_mid_stream_is_cut_off(
                 started = loop.time()
     assert loop.time() - started < IDLE + 1
     assert got == [b"first"]
+    await http.aclose()
+
+
+async def test_a_stream_and_its_connection_are_freed_without_the_cycle_collector(
+    upstream: tuple[str, asyncio.Event],
+) -> None:
+    """An answer read to its end (its connection kept for reuse) and one left early (its
+    connection closed) are freed by reference counting: left in reference cycles, they
+    waited for a full collection, which walks every live object with the loop stopped."""
+    base, _ = upstream
+    http = _client(base)
+    gc.disable()
+    try:
+        for path, whole in (("/lines", True), ("/stall", False)):
+            async with http.stream("GET", f"{base}{path}") as response:
+                answer = weakref.ref(response)
+                conn = weakref.ref(response._conn)  # type: ignore[attr-defined]
+                async with aclosing(idle_limited(response, IDLE, "Test")) as batches:
+                    async for _ in batches:
+                        if not whole:
+                            break  # leaving early closes the connection
+            del response
+            # A connection closed ends, and an async generator left early is closed, on
+            # the loop's next rounds: a few turns, not a collection.
+            for _ in range(100):
+                if answer() is None and (whole or conn() is None):
+                    break
+                await asyncio.sleep(0)
+            assert answer() is None, path
+            assert whole or conn() is None, path
+    finally:
+        gc.enable()
     await http.aclose()
