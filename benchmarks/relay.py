@@ -1,7 +1,8 @@
-"""A bare relay: the floor a Python gateway can reach on the same core, for the
-benchmarks to set the connector beside. uvicorn (httptools, uvloop) runs a plain ASGI
-app that sends each request's body to the upstream with one aiohttp ClientSession and
-pipes the answer back as bytes, parsing nothing.
+"""A bare relay: the reference the performance goals set the connector beside. uvicorn
+(httptools, uvloop) runs a plain ASGI app that sends each request's body to the upstream
+with one aiohttp ClientSession and pipes the answer back as bytes, parsing nothing. (The
+same relay on the connector's own HTTP client, `ladder.py --rung 1`, costs about half
+its CPU a request.)
 
     python benchmarks/relay.py --upstream http://127.0.0.1:9000 --port 8001
 
