@@ -41,9 +41,10 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import orjson  # noqa: E402
-import uvicorn  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from relay import read_body, serve  # noqa: E402  (benchmarks/, this script's directory)
+
 from connector.providers.h1 import Client, Timeouts  # noqa: E402
 from connector.schemas import ChatRequest  # noqa: E402
 
@@ -169,13 +170,8 @@ class Ladder:
             return
         if scope["type"] != "http":
             return
-        body = bytearray()
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        status, data = await self.answer(bytes(body), _forwarded(scope))
+        body = await read_body(receive)
+        status, data = await self.answer(body, _forwarded(scope))
         await send({"type": "http.response.start", "status": status, "headers": _JSON})
         await send({"type": "http.response.body", "body": data})
 
@@ -246,17 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, required=True, help="directory for its database")
     args = parser.parse_args(argv)
     ladder = Ladder(args.rung, args.upstream, args.data)
-    uvicorn.run(
-        framework(ladder) if args.rung >= 5 else ladder,
-        host="127.0.0.1",
-        port=args.port,
-        loop="uvloop",
-        http="httptools",
-        lifespan="on",
-        log_level="warning",
-        access_log=False,
-        backlog=4096,
-    )
+    serve(framework(ladder) if args.rung >= 5 else ladder, args.port)
     return 0
 
 

@@ -32,6 +32,16 @@ _FORWARD = {b"content-type", b"authorization", b"accept", b"x-api-key"}
 _BACK = {"content-type", "content-length", "cache-control"}
 
 
+async def read_body(receive: Receive) -> bytes:
+    """A request's whole body, from its ASGI messages."""
+    body = bytearray()
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            return bytes(body)
+
+
 class Relay:
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream.rstrip("/")
@@ -43,12 +53,7 @@ class Relay:
             return
         if scope["type"] != "http":
             return
-        body = bytearray()
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         headers = {k.decode(): v.decode() for k, v in scope["headers"] if k.lower() in _FORWARD}
         url = self.upstream + scope["path"]
         if scope["query_string"]:
@@ -56,7 +61,7 @@ class Relay:
         assert self.session is not None
         try:
             async with self.session.request(
-                scope["method"], url, data=bytes(body), headers=headers
+                scope["method"], url, data=body, headers=headers
             ) as answer:
                 back = [
                     (k.lower().encode(), v.encode())
@@ -106,10 +111,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--upstream", required=True, help="base URL, e.g. http://127.0.0.1:9000")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
+    serve(Relay(args.upstream), args.port)
+    return 0
+
+
+def serve(app: Any, port: int) -> None:
+    """Serve `app` on loopback as the benchmarks' bare gateways are served: uvicorn with
+    httptools and uvloop, no access log, a deep accept queue."""
     uvicorn.run(
-        Relay(args.upstream),
+        app,
         host="127.0.0.1",
-        port=args.port,
+        port=port,
         loop="uvloop",
         http="httptools",
         lifespan="on",
@@ -117,7 +129,6 @@ def main(argv: list[str] | None = None) -> int:
         access_log=False,
         backlog=4096,
     )
-    return 0
 
 
 if __name__ == "__main__":
