@@ -103,11 +103,11 @@ class _Connection(asyncio.Protocol):
                 response.finish()  # a body that ends with the connection
             else:
                 response.fail(Disconnected("the upstream closed the connection"))
-        # Nothing comes after this call. What this connection and its parser (which
-        # holds its callbacks), answer and transport refer to each other by are let go
-        # here, so a closed connection is freed at once rather than by a full cycle
-        # collection: with hundreds open for a burst of streams, the full collections
-        # that found them walked everything else alive too.
+        # Nothing comes after this call. The parser (which holds this connection's
+        # callbacks), the answer and the transport each refer back to this connection;
+        # let go here, a closed connection is freed at once, not by a full cycle
+        # collection, which walks every other live object too (hundreds of connections
+        # close after a burst of streams).
         self.response = None
         self.transport = None
         del self.parser
