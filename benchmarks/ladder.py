@@ -36,24 +36,18 @@ import sqlite3  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
-from collections.abc import Awaitable, Callable, MutableMapping  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import orjson  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from relay import read_body, serve  # noqa: E402  (benchmarks/, this script's directory)
+from relay import Receive, Scope, Send, read_body, serve  # noqa: E402  (benchmarks/)
 
 from connector.providers.h1 import Client, Timeouts  # noqa: E402
 from connector.schemas import ChatRequest  # noqa: E402
 
 RUNGS = ("h1", "validate", "stream", "record", "framework")
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 _TIMEOUTS = Timeouts(pool=10.0, connect=10.0, read=60.0)
 _JSON = [(b"content-type", b"application/json")]
@@ -184,13 +178,18 @@ def _forwarded(scope: Scope) -> dict[str, str]:
     }
 
 
+def _settle_heap() -> None:
+    """The start-up heap out of the collector's view, then the collector on."""
+    gc.collect()
+    gc.freeze()
+    gc.enable()
+
+
 async def _lifespan(receive: Receive, send: Send, client: Client) -> None:
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
-            gc.collect()
-            gc.freeze()
-            gc.enable()
+            _settle_heap()
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
             client.close()
@@ -222,9 +221,7 @@ def framework(ladder: Ladder) -> Any:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> Any:
-        gc.collect()
-        gc.freeze()
-        gc.enable()
+        _settle_heap()
         yield
         ladder.client.close()
 
